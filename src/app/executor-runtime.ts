@@ -1,0 +1,94 @@
+// Composition root of the executor process: Kafka (topics, schemas), the Ads API client,
+// the job-control view, the executor itself and its /metrics endpoint; closes exactly
+// what it opened, in reverse order.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.js';
+import { createAdsApiClient } from '../ads-api/client.js';
+import { amazonCatalogue } from '../ads-api/operations.js';
+import { REGIONS, type Region } from '../ads-api/regions.js';
+import { ExecutorMetrics } from '../consumers/executor-metrics.js';
+import { Executor, type ExecutorSettings } from '../consumers/executor.js';
+import { openJobControlView } from '../consumers/job-control-view.js';
+import { createKafka } from '../kafka/client.js';
+import { createRegistryClient, createSerde } from '../kafka/serde.js';
+import { ensureTopics, topicSpecs } from '../kafka/topics.js';
+import type { Logger } from '../telemetry/logger.js';
+
+export interface ExecutorRuntime {
+  executor: Executor;
+  metrics: ExecutorMetrics;
+  /** Where /metrics is served. */
+  metricsUrl: string;
+  close(): Promise<void>;
+}
+
+export function executorSettings(config: Config, instanceId: string = randomUUID()): ExecutorSettings {
+  const e = config.executor;
+  return {
+    groupId: e.groupId,
+    instanceId,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    readAhead: e.readAhead,
+    laneScope: e.laneScope,
+    lane: { maxAttempts: e.maxAttempts, backoff: { baseMs: e.retryBaseMs, maxMs: e.retryMaxMs }, lingerMs: e.lingerMs, maxBatchSize: e.maxBatchSize },
+    limits: { defaults: e.defaultRate, perProfile: e.profileRates },
+    breakers: {
+      profile: { volumeThreshold: e.breaker.volume, errorThresholdPercentage: 50, resetTimeoutMs: e.breaker.resetMs, rollingWindowMs: 30_000 },
+      api: { volumeThreshold: e.breaker.apiVolume, errorThresholdPercentage: 50, resetTimeoutMs: e.breaker.resetMs, rollingWindowMs: 30_000 },
+    },
+    flushIntervalMs: 50,
+  };
+}
+
+export async function openExecutorRuntime(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config)): Promise<ExecutorRuntime> {
+  const kafka = createKafka({ config: config.kafka, logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = topicSpecs(config.kafka);
+  await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
+  const serde = await createSerde(createRegistryClient(config.registry.url), topics);
+  const catalogue = amazonCatalogue();
+  const base = config.adsApi.url;
+  const api = createAdsApiClient({
+    credentials: config.adsApi.credentials,
+    catalogue,
+    ...(base === 'amazon' ? {} : { hosts: Object.fromEntries(REGIONS.map((r) => [r, `${base}/${r.toLowerCase()}`])) as Record<Region, string>, tokenUrl: `${base}/auth/o2/token` }),
+    maxEntitiesPerCall: config.executor.maxBatchSize,
+    http: { connectionsPerOrigin: config.adsApi.connections },
+  });
+  const control = await openJobControlView({ kafka, admin, serde, topics, logger, groupPrefix: settings.groupId });
+  const metrics = new ExecutorMetrics();
+  const executor = new Executor({ kafka, admin, serde, topics, catalogue, api, control, metrics, logger, settings });
+  await executor.start();
+  const server = await serveMetrics(metrics, config.api.host, config.executor.metricsPort);
+  const { port } = server.address() as AddressInfo;
+  logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsPort: port }, 'executor started');
+  return {
+    executor,
+    metrics,
+    metricsUrl: `http://${config.api.host}:${port}/metrics`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([executor.stop(), control.close()]);
+      await api.close();
+      await admin.disconnect();
+    },
+  };
+}
+
+async function serveMetrics(metrics: ExecutorMetrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+      (error: Error) => res.writeHead(500).end(error.message),
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  return server;
+}

@@ -1,0 +1,62 @@
+// Composition root of the producer side, shared by the api process and the CLI: opens
+// Kafka (admin, topics, schemas) and Postgres, builds the submitter and job control, and
+// closes exactly what it opened.
+import type { Config } from '../config.js';
+import { amazonCatalogue } from '../ads-api/operations.js';
+import { ensureDatabase } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { createSubmittedJobs } from '../db/submitted-jobs.js';
+import { createKafka } from '../kafka/client.js';
+import { createRegistryClient, createSerde } from '../kafka/serde.js';
+import { ensureTopics, topicSpecs, type Topics } from '../kafka/topics.js';
+import { createJobControl, type JobControl } from '../producers/job-control.js';
+import { createJobSubmitter, type JobSubmitter } from '../producers/job-submitter.js';
+import { DEFAULT_LIMITS, type SubmissionLimits } from '../producers/item-validation.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { OperationCatalogue } from '../domain/operation-catalogue.js';
+import { projectionQueries, type ProjectionQueries } from '../projections/job-queries.js';
+
+export interface ProducerRuntime {
+  submitter: JobSubmitter;
+  catalogue: OperationCatalogue;
+  control: JobControl;
+  topics: Topics;
+  limits: SubmissionLimits;
+  /** Jobs, progress, items and results as projected in Postgres. */
+  queries: ProjectionQueries;
+  close(): Promise<void>;
+}
+
+export async function openProducerRuntime(config: Config, logger: Logger, overrides: Partial<SubmissionLimits> = {}): Promise<ProducerRuntime> {
+  const limits: SubmissionLimits = { ...DEFAULT_LIMITS, maxItems: config.submit.maxItems, maxItemBytes: config.submit.maxItemBytes, maxRequestBytes: config.submit.maxRequestBytes, ...overrides };
+  await ensureDatabase(config.database.url);
+  await migrate(config.database.url, logger);
+  const pool = createPool({ url: config.database.url, applicationName: 'sluice-producer' });
+  const kafka = createKafka({ config: config.kafka, logger });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const topics = topicSpecs(config.kafka);
+    await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
+    const serde = await createSerde(createRegistryClient(config.registry.url), topics);
+    const catalogue = amazonCatalogue();
+    const jobs = createSubmittedJobs(pool);
+    return {
+      topics,
+      limits,
+      catalogue,
+      submitter: createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger }),
+      control: createJobControl({ kafka, serde, topics, jobs }),
+      queries: projectionQueries(pool),
+      async close() {
+        await admin.disconnect();
+        await pool.end();
+      },
+    };
+  } catch (error) {
+    await admin.disconnect().catch(() => undefined);
+    await pool.end();
+    throw error;
+  }
+}

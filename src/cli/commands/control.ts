@@ -1,0 +1,31 @@
+// `sluice pause|resume|cancel JOB`: job control, straight to Kafka.
+import type { Command } from 'commander';
+import { openProducerRuntime } from '../../app/producer-runtime.js';
+import type { ControlAction } from '../../domain/job-control.js';
+import { createLogger } from '../../telemetry/logger.js';
+import { cliContext } from '../context.js';
+
+export function registerControlCommands(program: Command): void {
+  for (const action of ['pause', 'resume', 'cancel'] as const satisfies ControlAction[]) {
+    program
+      .command(action)
+      .description(`${action} a job`)
+      .argument('<job>', 'job id')
+      .option('--tenant <id>', 'tenant the job belongs to', 'default')
+      .option('--reason <text>', 'why (recorded in the event)')
+      .action(async (jobId: string, opts: { tenant: string; reason?: string }) => {
+        const { config } = cliContext();
+        const runtime = await openProducerRuntime(config, createLogger({ level: 'warn', service: 'cli' }));
+        try {
+          const result = await runtime.control.control({ tenantId: opts.tenant, jobId, action, by: process.env.USER, reason: opts.reason });
+          if (result.type === 'applied') console.log(`job ${jobId} is now ${result.state.toLowerCase()} (version ${result.version})`);
+          else {
+            console.error(result.type === 'not-found' ? `no job ${jobId} for tenant ${opts.tenant}` : `refused: ${result.reason}`);
+            process.exitCode = 1;
+          }
+        } finally {
+          await runtime.close();
+        }
+      });
+  }
+}

@@ -1,0 +1,25 @@
+// What every CLI command starts from: the validated configuration and a logger.
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+
+export interface CliContext {
+  config: Config;
+  logger: Logger;
+}
+
+export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
+  const config = loadConfig(env);
+  return { config, logger: createLogger({ level: config.logLevel, service: 'cli' }) };
+}
+
+/** A long-running command: on SIGTERM or SIGINT, `close` runs once and the process exits 0. */
+export function closeOnSignals(close: (signal: NodeJS.Signals) => Promise<void>): void {
+  let closing = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    void close(signal).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,205 @@
+// One typed configuration, read from the environment once, validated, and passed down.
+// Nothing else in src/ reads process.env.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
+
+const LOCAL_REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7';
+export const LOCAL_SIMULATOR_PORT = 8787;
+const LOCAL_SIMULATOR = `http://127.0.0.1:${LOCAL_SIMULATOR_PORT}`;
+const LOCAL_DATABASE = 'postgres://postgres@127.0.0.1:5432/sluice';
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  KAFKA_BROKERS: z.string().min(1).optional(),
+  SCHEMA_REGISTRY_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  SLUICE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default('sluice.'),
+  SLUICE_ITEM_PARTITIONS: positiveInt.default(12),
+  SLUICE_REPLICATION_FACTOR: positiveInt.default(1),
+  SLUICE_STACK_DIR: z.string().default(join(PROJECT_ROOT, '.stack')),
+  SLUICE_CACHE_DIR: z.string().default(join(homedir(), '.cache', 'sluice')),
+  SLUICE_STACK_BROKERS: positiveInt.max(3).default(1),
+  /** An Ads API simulator already running elsewhere; the local stack then starts none. */
+  SIMULATOR_URL: z.url().optional(),
+  /** JSON configuration of the local simulator (see src/simulator/config.ts). */
+  SIMULATOR_CONFIG: z.string().optional(),
+  SLUICE_MAX_ITEMS_PER_JOB: positiveInt.default(1_000_000),
+  SLUICE_MAX_ITEM_BYTES: positiveInt.default(16 * 1024),
+  /** Largest NDJSON or CSV request body (JSON bodies are capped at 64 MiB). */
+  SLUICE_MAX_REQUEST_BYTES: positiveInt.default(1024 ** 3),
+  /** A crashed submitter's open transaction blocks read-committed consumers this long at most. */
+  SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS: positiveInt.max(900_000).default(60_000),
+  SLUICE_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  SLUICE_API_HOST: z.string().default('127.0.0.1'),
+  /** The Amazon Ads API: `amazon` for Amazon's regional hosts, or a base URL (the simulator's). Default: the simulator. */
+  ADS_API_URL: z.union([z.literal('amazon'), z.url()]).optional(),
+  ADS_API_CLIENT_ID: z.string().min(1).default('sluice-dev-client'),
+  ADS_API_CLIENT_SECRET: z.string().min(1).default('sluice-dev-secret'),
+  ADS_API_REFRESH_TOKEN: z.string().min(1).default('sluice-dev-refresh-token'),
+  /** Concurrent HTTP connections per API host: calls in flight = throughput × latency. */
+  ADS_API_CONNECTIONS: positiveInt.max(4096).default(256),
+  SLUICE_EXECUTOR_GROUP: z.string().min(1).optional(),
+  /** Calls per second a profile starts at, its burst and the most it may grow to. */
+  SLUICE_PROFILE_RATE: z.coerce.number().positive().default(10),
+  SLUICE_PROFILE_BURST: z.coerce.number().min(1).optional(),
+  SLUICE_PROFILE_RATE_CEILING: z.coerce.number().positive().optional(),
+  /** Per-profile overrides, JSON: {"<profileId>": {"ratePerSecond": 2, "burst": 2, "ceiling": 4}}. */
+  SLUICE_PROFILE_LIMITS: z.string().optional(),
+  SLUICE_MAX_BATCH_SIZE: positiveInt.max(1000).default(1000),
+  SLUICE_BATCH_LINGER_MS: z.coerce.number().int().min(0).default(10),
+  SLUICE_MAX_ATTEMPTS: positiveInt.default(5),
+  SLUICE_RETRY_BASE_MS: positiveInt.default(500),
+  SLUICE_RETRY_MAX_MS: positiveInt.default(30_000),
+  /** Records of one partition taken into work at most (the backpressure bound). */
+  SLUICE_READ_AHEAD: positiveInt.default(1_000),
+  /** `profile`: one lane per profile (the default); `partition`: one per partition (the benchmark's baseline). */
+  SLUICE_LANE_SCOPE: z.enum(['profile', 'partition']).default('profile'),
+  SLUICE_BREAKER_VOLUME: positiveInt.default(5),
+  SLUICE_BREAKER_API_VOLUME: positiveInt.default(20),
+  SLUICE_BREAKER_RESET_MS: positiveInt.default(10_000),
+  /** How long a consumer group waits for a silent member (one killed with -9) before giving its partitions to others. */
+  SLUICE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  SLUICE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  SLUICE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface KafkaConfig {
+  /** Broker addresses, `host:port`. */
+  brokers: string[];
+  clientId: string;
+  /** Prepended to every topic name; tests use a unique prefix each. */
+  topicPrefix: string;
+  itemPartitions: number;
+  replicationFactor: number;
+  /** Consumer groups' session timeout: how soon a dead member's partitions move. */
+  sessionTimeoutMs: number;
+}
+
+export interface StackConfig {
+  /** Data, logs and pid files of the local services (git-ignored). */
+  dir: string;
+  /** Downloaded jars and distributions, shared by every clone on the machine. */
+  cacheDir: string;
+  /** 1 for the default single node, 3 for the replication tests. */
+  brokerCount: number;
+  /** Which services the environment points elsewhere; those are never started locally. */
+  external: { kafka: boolean; registry: boolean; simulator: boolean };
+}
+
+export interface Config {
+  kafka: KafkaConfig;
+  registry: { url: string };
+  /** The Amazon Ads API simulator: its base URL and, for the local one, its config file. */
+  simulator: { url: string; configFile?: string };
+  database: { url: string };
+  api: { host: string; port: number };
+  submit: { maxItems: number; maxItemBytes: number; maxRequestBytes: number; transactionTimeoutMs: number };
+  stack: StackConfig;
+  adsApi: { url: 'amazon' | string; connections: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
+  executor: ExecutorConfig;
+  logLevel: z.infer<typeof envSchema>['SLUICE_LOG_LEVEL'];
+}
+
+export interface ProfileRateConfig {
+  ratePerSecond: number;
+  burst: number;
+  ceiling: number;
+}
+
+export interface ExecutorConfig {
+  groupId: string;
+  defaultRate: ProfileRateConfig;
+  profileRates: Record<string, Partial<ProfileRateConfig>>;
+  maxBatchSize: number;
+  lingerMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  readAhead: number;
+  laneScope: 'profile' | 'partition';
+  breaker: { volume: number; apiVolume: number; resetMs: number };
+  metricsPort: number;
+}
+
+const profileRatesSchema = z.record(z.string().regex(/^\d{1,20}$/, 'a profile id'), z.object({ ratePerSecond: z.number().positive(), burst: z.number().min(1), ceiling: z.number().positive() }).partial().strict());
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const brokerCount = e.SLUICE_STACK_BROKERS;
+  return {
+    kafka: {
+      brokers: (e.KAFKA_BROKERS ?? localBrokers(brokerCount)).split(',').map((b) => b.trim()),
+      clientId: 'sluice',
+      topicPrefix: e.SLUICE_TOPIC_PREFIX,
+      itemPartitions: e.SLUICE_ITEM_PARTITIONS,
+      replicationFactor: e.SLUICE_REPLICATION_FACTOR,
+      sessionTimeoutMs: e.SLUICE_SESSION_TIMEOUT_MS,
+    },
+    registry: { url: e.SCHEMA_REGISTRY_URL ?? LOCAL_REGISTRY },
+    simulator: { url: e.SIMULATOR_URL ?? LOCAL_SIMULATOR, configFile: e.SIMULATOR_CONFIG },
+    database: { url: e.DATABASE_URL ?? LOCAL_DATABASE },
+    api: { host: e.SLUICE_API_HOST, port: e.SLUICE_API_PORT },
+    submit: { maxItems: e.SLUICE_MAX_ITEMS_PER_JOB, maxItemBytes: e.SLUICE_MAX_ITEM_BYTES, maxRequestBytes: e.SLUICE_MAX_REQUEST_BYTES, transactionTimeoutMs: e.SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS },
+    stack: {
+      dir: e.SLUICE_STACK_DIR,
+      cacheDir: e.SLUICE_CACHE_DIR,
+      brokerCount,
+      external: { kafka: e.KAFKA_BROKERS !== undefined, registry: e.SCHEMA_REGISTRY_URL !== undefined, simulator: e.SIMULATOR_URL !== undefined },
+    },
+    adsApi: { url: e.ADS_API_URL ?? e.SIMULATOR_URL ?? LOCAL_SIMULATOR, connections: e.ADS_API_CONNECTIONS, credentials: { clientId: e.ADS_API_CLIENT_ID, clientSecret: e.ADS_API_CLIENT_SECRET, refreshToken: e.ADS_API_REFRESH_TOKEN } },
+    executor: {
+      groupId: e.SLUICE_EXECUTOR_GROUP ?? `${e.SLUICE_TOPIC_PREFIX}executor`,
+      defaultRate: { ratePerSecond: e.SLUICE_PROFILE_RATE, burst: e.SLUICE_PROFILE_BURST ?? e.SLUICE_PROFILE_RATE, ceiling: e.SLUICE_PROFILE_RATE_CEILING ?? e.SLUICE_PROFILE_RATE },
+      profileRates: parseProfileRates(e.SLUICE_PROFILE_LIMITS),
+      maxBatchSize: e.SLUICE_MAX_BATCH_SIZE,
+      lingerMs: e.SLUICE_BATCH_LINGER_MS,
+      maxAttempts: e.SLUICE_MAX_ATTEMPTS,
+      retryBaseMs: e.SLUICE_RETRY_BASE_MS,
+      retryMaxMs: e.SLUICE_RETRY_MAX_MS,
+      readAhead: e.SLUICE_READ_AHEAD,
+      laneScope: e.SLUICE_LANE_SCOPE,
+      breaker: { volume: e.SLUICE_BREAKER_VOLUME, apiVolume: e.SLUICE_BREAKER_API_VOLUME, resetMs: e.SLUICE_BREAKER_RESET_MS },
+      metricsPort: e.SLUICE_METRICS_PORT,
+    },
+    logLevel: e.SLUICE_LOG_LEVEL,
+  };
+}
+
+function parseProfileRates(json: string | undefined): Record<string, Partial<ProfileRateConfig>> {
+  if (!json) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  SLUICE_PROFILE_LIMITS: not JSON (${(error as Error).message})`);
+  }
+  const parsed = profileRatesSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `SLUICE_PROFILE_LIMITS.${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** The local cluster's client listeners: 9092, 9094, 9096 for brokers 1..3. */
+export function localBrokerPort(nodeId: number): number {
+  return 9090 + 2 * nodeId;
+}
+
+function localBrokers(count: number): string {
+  return Array.from({ length: count }, (_, i) => `127.0.0.1:${localBrokerPort(i + 1)}`).join(',');
+}

@@ -1,0 +1,126 @@
+// Circuit breakers (opossum): one per profile and one for the API as a whole. A call
+// counts against them when it says something about the API's or the profile's health:
+// transient failures (5xx, timeouts, connection errors) count against both, a profile's
+// lost access (401/403) only against that profile. Throttling never counts: the limiter
+// handles it. An open breaker only makes lanes wait; after its reset timeout one call
+// goes through as a probe, and its outcome closes or reopens the breaker. The breakers
+// never decide what becomes of an item.
+import { once } from 'node:events';
+import CircuitBreaker from 'opossum';
+import type { BatchResult } from '../domain/api-client.js';
+import { Permanent, Transient } from '../domain/errors.js';
+
+export interface BreakerSettings {
+  /** Calls in the rolling window before the breaker may open. */
+  volumeThreshold: number;
+  /** Share of failed calls (percent) above which it opens. */
+  errorThresholdPercentage: number;
+  /** How long it stays open before a probe. */
+  resetTimeoutMs: number;
+  rollingWindowMs: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'halfOpen';
+
+export type GuardedCall =
+  | { type: 'called'; result: BatchResult; /** The call was a half-open breaker's probe. */ probe: boolean }
+  | { type: 'open'; scope: 'api' | 'profile' };
+
+/** Kinds of call failure that mean the profile cannot be used at all right now. */
+const PROFILE_ACCESS_KINDS = new Set(['unauthorized', 'forbidden']);
+
+export function isProfileAccessFailure(result: BatchResult): boolean {
+  return result.type === 'failed' && result.error instanceof Permanent && PROFILE_ACCESS_KINDS.has(result.error.kind);
+}
+
+/** Carries a failed call's result through the breaker, which counts thrown errors. */
+class UnhealthyCall extends Error {
+  constructor(readonly result: BatchResult) {
+    super('unhealthy call');
+  }
+}
+
+type Call = () => Promise<BatchResult>;
+
+export class ApiBreakers {
+  private readonly api: CircuitBreaker<[Call], BatchResult>;
+  private readonly profiles = new Map<string, CircuitBreaker<[Call], BatchResult>>();
+
+  constructor(
+    private readonly settings: { api: BreakerSettings; profile: BreakerSettings },
+    private readonly onStateChange: (scope: string, state: BreakerState) => void = () => undefined,
+  ) {
+    // The API breaker wraps the profile breaker's fire: it ignores a profile's lost access
+    // and a profile breaker that is open, and counts the rest.
+    this.api = this.create('*', settings.api, (error) => !(error instanceof UnhealthyCall) || isProfileAccessFailure(error.result));
+  }
+
+  async run(profileId: string, call: Call): Promise<GuardedCall> {
+    const profile = this.profile(profileId);
+    const probe = this.api.halfOpen || profile.halfOpen;
+    try {
+      return { type: 'called', result: await this.api.fire(() => profile.fire(call)), probe };
+    } catch (error) {
+      if (error instanceof UnhealthyCall) return { type: 'called', result: error.result, probe };
+      if (isOpenBreaker(error)) return { type: 'open', scope: this.api.opened && !this.api.halfOpen ? 'api' : 'profile' };
+      throw error;
+    }
+  }
+
+  /** Resolves once neither the API's nor the profile's breaker is open. */
+  async callable(profileId: string, signal?: AbortSignal): Promise<void> {
+    for (const breaker of [this.api, this.profile(profileId)]) {
+      if (breaker.opened && !breaker.halfOpen) await once(breaker, 'halfOpen', { signal });
+    }
+  }
+
+  state(profileId: string): BreakerState {
+    return stateOf(this.profile(profileId));
+  }
+
+  shutdown(): void {
+    this.api.shutdown();
+    for (const b of this.profiles.values()) b.shutdown();
+  }
+
+  private profile(profileId: string): CircuitBreaker<[Call], BatchResult> {
+    let breaker = this.profiles.get(profileId);
+    if (!breaker) {
+      breaker = this.create(profileId, this.settings.profile, (error) => !(error instanceof UnhealthyCall));
+      this.profiles.set(profileId, breaker);
+    }
+    return breaker;
+  }
+
+  private create(scope: string, s: BreakerSettings, ignored: (error: unknown) => boolean): CircuitBreaker<[Call], BatchResult> {
+    const breaker = new CircuitBreaker<[Call], BatchResult>(
+      async (call: Call) => {
+        const result = await call();
+        if (result.type === 'failed' && (result.error instanceof Transient || isProfileAccessFailure(result))) throw new UnhealthyCall(result);
+        return result;
+      },
+      {
+        timeout: false, // the HTTP client has its own timeouts
+        volumeThreshold: s.volumeThreshold,
+        errorThresholdPercentage: s.errorThresholdPercentage,
+        resetTimeout: s.resetTimeoutMs,
+        rollingCountTimeout: s.rollingWindowMs,
+        errorFilter: ignored,
+      },
+    );
+    const report = () => this.onStateChange(scope, stateOf(breaker));
+    breaker.on('open', report);
+    breaker.on('halfOpen', report);
+    breaker.on('close', report);
+    return breaker;
+  }
+}
+
+function stateOf(breaker: CircuitBreaker): BreakerState {
+  if (breaker.halfOpen) return 'halfOpen';
+  return breaker.opened ? 'open' : 'closed';
+}
+
+function isOpenBreaker(error: unknown): boolean {
+  return error instanceof Error && (error as Error & { code?: string }).code === 'EOPENBREAKER';
+}

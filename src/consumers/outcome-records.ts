@@ -1,0 +1,46 @@
+// Builds the records the executor emits: one ItemResult per attempt outcome (key: jobId)
+// and a DeadLettered record (key: profileId) for items that will not succeed as they are
+// and for records that could not be decoded at all.
+import { randomUUID } from 'node:crypto';
+import type { AttemptRecord, DeadLettered, ItemOutcome, ItemResult } from '../domain/events.js';
+import type { SourcePosition, WorkItem } from './work-item.js';
+
+export function itemResult(item: WorkItem, outcome: ItemOutcome, nowMs: number, latencyMs: number | null): ItemResult {
+  const { jobId, itemId, index, tenantId, profileId, operation, replayGeneration } = item.command;
+  return { jobId, itemId, index, tenantId, profileId, operation, replayGeneration, attempt: Math.max(1, item.attempts), occurredAt: nowMs, latencyMs, outcome };
+}
+
+export interface Diagnosis {
+  errorKind: string;
+  reason: string;
+  message: string;
+}
+
+export function deadLetter(item: WorkItem, diagnosis: Diagnosis, nowMs: number): DeadLettered {
+  return {
+    deadLetterId: randomUUID(),
+    occurredAt: nowMs,
+    command: item.command,
+    rawKey: null,
+    rawValue: null,
+    ...diagnosis,
+    attempts: item.history,
+    source: item.source,
+  };
+}
+
+/** A record that is not a decodable ItemRequested: its bytes and why. */
+export function poisonDeadLetter(key: Buffer | null, value: Buffer | null, source: SourcePosition, error: Error, nowMs: number): DeadLettered {
+  return {
+    deadLetterId: randomUUID(),
+    occurredAt: nowMs,
+    command: null,
+    rawKey: key,
+    rawValue: value,
+    errorKind: 'undecodable',
+    reason: error.name,
+    message: error.message,
+    attempts: [] satisfies AttemptRecord[],
+    source,
+  };
+}

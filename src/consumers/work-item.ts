@@ -1,0 +1,28 @@
+// One item command inside the executor: the decoded command, where it came from, and
+// what has been tried so far. It lives in its profile's lane until it reaches a
+// terminal outcome (or is abandoned on a rebalance and redelivered by Kafka).
+import type { AttemptRecord, ItemRequested } from '../domain/events.js';
+
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface WorkItem {
+  command: ItemRequested;
+  /** The parsed payload (the producer validated it against the operation's schema). */
+  payload: unknown;
+  source: SourcePosition;
+  /** Items with equal batch keys may share one API call. */
+  batchKey: string;
+  /** The entity the item changes: two items of one entity never share a call. */
+  entityKey: string;
+  maxBatchSize: number;
+  /** Attempts that spent retry budget (throttling does not). */
+  attempts: number;
+  /** Every call this item was part of, for the dead-letter diagnostics. */
+  history: AttemptRecord[];
+  /** A transient failure's backoff: not to be tried again before this clock reading. */
+  notBeforeMs: number;
+}

@@ -1,0 +1,53 @@
+// What Sluice can run against an API, independent of which API: each operation names its
+// payload schema (absolute values, so a repeat is harmless), which items may share one
+// API call, and which entity an item changes. Adding an operation is adding an entry.
+import type { z } from 'zod';
+
+export interface OperationDefinition<P = unknown> {
+  /** Stable name used in job submissions and events, e.g. `keyword.setBid`. */
+  name: string;
+  description: string;
+  /** The item payload's schema; its error paths name the fields in validation errors. */
+  payload: z.ZodType<P>;
+  /** Items of one profile with equal batch keys may be coalesced into one API call. */
+  batchKey: string;
+  /** Most items one call of this operation may carry. */
+  maxBatchSize: number;
+  /** The entity the item changes (per-entity order checks, last-value comparisons). */
+  entityKey(payload: P): string;
+}
+
+export type PayloadCheck<P> = { ok: true; value: P } | { ok: false; issues: { field: string; reason: string }[] };
+
+export class OperationCatalogue<D extends OperationDefinition = OperationDefinition> {
+  private readonly byName: Map<string, D>;
+
+  constructor(
+    definitions: readonly D[],
+    /** What a profile (the API's unit of rate limiting) id looks like for this API. */
+    readonly profileIdPattern: RegExp = /^[A-Za-z0-9._-]{1,64}$/,
+  ) {
+    this.byName = new Map(definitions.map((d) => [d.name, d]));
+    if (this.byName.size !== definitions.length) throw new Error('operation names must be unique');
+  }
+
+  get(name: string): D | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** Checks a payload against its operation's schema, naming every bad field. */
+  check(name: string, payload: unknown): PayloadCheck<unknown> {
+    const op = this.byName.get(name);
+    if (!op) return { ok: false, issues: [{ field: 'operation', reason: `unknown operation "${name}" (known: ${this.names().join(', ')})` }] };
+    const parsed = op.payload.safeParse(payload);
+    if (parsed.success) return { ok: true, value: parsed.data };
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => ({ field: i.path.length ? `payload.${i.path.join('.')}` : 'payload', reason: i.message })),
+    };
+  }
+}

@@ -1,0 +1,20 @@
+// What every route shares: the tenant and single headers of a request, and the error body.
+import type { FastifyRequest } from 'fastify';
+
+// Tenants come from API tokens once those exist; until then, from this header.
+export function tenantOf(req: FastifyRequest): string {
+  return header(req, 'x-sluice-tenant') ?? 'default';
+}
+
+export function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Every error answer: a machine-readable code and a sentence for people. */
+export const errorBody = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  required: ['error', 'message'],
+  additionalProperties: true,
+} as const;

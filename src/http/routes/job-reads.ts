@@ -1,0 +1,176 @@
+// Reading jobs from the projections: GET /v1/jobs (a tenant's jobs, filtered, newest
+// first, cursor pages), GET /v1/jobs/:jobId (progress; per-profile detail on
+// ?profiles=true), GET /v1/jobs/:jobId/items (by status, keyset pages),
+// GET /v1/jobs/:jobId/results (a streamed NDJSON or CSV export) and
+// GET /v1/jobs/:jobId/events, a Server-Sent Events stream with a `progress` event
+// whenever the job's projection changes (checked at most twice a second) and a last one
+// with the final status, after which the stream ends.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FINAL_STATUSES, type JobStatus } from '../../projections/job-progress.js';
+import { InvalidCursor, type ItemView, type ProjectionQueries, type ResultSet } from '../../projections/job-queries.js';
+import { errorBody, tenantOf } from '../request-context.js';
+
+const POLL_MS = 500;
+const params = { type: 'object', properties: { jobId: { type: 'string', maxLength: 64 } }, required: ['jobId'] } as const;
+
+const JOB_STATUSES: JobStatus[] = ['submitted', 'running', 'paused', 'cancelled', 'completed', 'completed_with_errors'];
+const ITEM_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered'];
+const LABEL = /^([A-Za-z0-9._-]{1,64}):(.{0,256})$/;
+type ExportRow = ItemView | { index: number; status: 'pending' };
+const CSV_COLUMNS = ['index', 'itemId', 'profileId', 'operation', 'status', 'attempts', 'errorKind', 'errorReason', 'errorMessage'] as const;
+
+export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQueries): void {
+  const readProgress = queries.progress;
+  app.get(
+    '/v1/jobs',
+    {
+      schema: {
+        summary: "The tenant's jobs, newest first",
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: JOB_STATUSES },
+            label: { type: 'string', pattern: LABEL.source },
+            submittedAfter: { type: 'string', format: 'date-time' },
+            submittedBefore: { type: 'string', format: 'date-time' },
+            limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' },
+            cursor: { type: 'string', maxLength: 512 },
+          },
+          additionalProperties: false,
+        },
+        response: { 400: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as { status?: JobStatus; label?: string; submittedAfter?: string; submittedBefore?: string; limit?: string; cursor?: string };
+      const label = q.label?.match(LABEL);
+      try {
+        return await queries.jobs(tenantOf(req), {
+          status: q.status,
+          label: label ? { key: label[1]!, value: label[2]! } : undefined,
+          submittedAfter: q.submittedAfter ? new Date(q.submittedAfter) : undefined,
+          submittedBefore: q.submittedBefore ? new Date(q.submittedBefore) : undefined,
+          limit: Number(q.limit ?? 50),
+          cursor: q.cursor,
+        });
+      } catch (error) {
+        if (error instanceof InvalidCursor) return reply.code(400).send({ error: 'invalid_cursor', message: error.message });
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:jobId/items',
+    {
+      schema: {
+        summary: "A job's items by status, in index order",
+        params,
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', pattern: `^(${ITEM_STATUSES.join('|')})(,(${ITEM_STATUSES.join('|')}))*$` },
+            after: { type: 'string', pattern: '^[0-9]{1,15}$' },
+            limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' },
+          },
+          additionalProperties: false,
+        },
+        response: { 404: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const { jobId } = req.params as { jobId: string };
+      const q = req.query as { status?: string; after?: string; limit?: string };
+      const page = await queries.items(tenantOf(req), jobId, { statuses: q.status?.split(','), after: q.after === undefined ? undefined : Number(q.after), limit: Number(q.limit ?? 100) });
+      return page ?? reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:jobId/results',
+    {
+      schema: {
+        summary: "A job's succeeded, failed or unprocessed items, streamed as NDJSON or CSV",
+        params,
+        querystring: {
+          type: 'object',
+          properties: { status: { type: 'string', enum: ['succeeded', 'failed', 'unprocessed'] }, format: { type: 'string', enum: ['ndjson', 'csv'] } },
+          required: ['status'],
+          additionalProperties: false,
+        },
+        response: { 404: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const { jobId } = req.params as { jobId: string };
+      const { status, format = 'ndjson' } = req.query as { status: ResultSet; format?: 'ndjson' | 'csv' };
+      if (!(await queries.ownsJob(tenantOf(req), jobId))) return reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
+      return sendExport(reply, format, queries.results(jobId, status));
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:jobId',
+    {
+      schema: {
+        summary: "A job's progress: status, counts per item status, percent, throughput, ETA, freshness",
+        params,
+        querystring: { type: 'object', properties: { profiles: { type: 'string', enum: ['true', 'false'] } }, additionalProperties: false },
+        response: { 404: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const { jobId } = req.params as { jobId: string };
+      const progress = await readProgress(tenantOf(req), jobId, { profiles: (req.query as { profiles?: string }).profiles === 'true' });
+      if (!progress) return reply.code(404).send({ error: 'not_found', message: `no job ${jobId} (a job just submitted appears once it is projected)` });
+      return progress;
+    },
+  );
+
+  app.get('/v1/jobs/:jobId/events', { schema: { summary: "A job's progress as Server-Sent Events, until its final status", params, response: { 404: errorBody } } }, async (req, reply) => {
+    const { jobId } = req.params as { jobId: string };
+    const tenantId = tenantOf(req);
+    let progress = await readProgress(tenantId, jobId);
+    if (!progress) return reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    let closed = false;
+    req.raw.on('close', () => (closed = true));
+    let sent = '';
+    while (!closed && progress) {
+      const text = JSON.stringify(progress);
+      if (text !== sent) {
+        res.write(`event: progress\ndata: ${text}\n\n`);
+        sent = text;
+      }
+      if (FINAL_STATUSES.includes(progress.status)) break;
+      await sleep(POLL_MS);
+      progress = await readProgress(tenantId, jobId);
+    }
+    res.end();
+  });
+}
+
+function sendExport(reply: FastifyReply, format: 'ndjson' | 'csv', rows: AsyncIterable<ExportRow>) {
+  async function* lines() {
+    if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
+    for await (const row of rows) yield format === 'csv' ? `${csvRow(row)}\n` : `${JSON.stringify(row)}\n`;
+  }
+  reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+  return reply.send(Readable.from(lines()));
+}
+
+function csvRow(row: ExportRow): string {
+  const item: Partial<ItemView> = row;
+  const values = [row.index, item.itemId, item.profileId, item.operation, row.status, item.attempts, item.lastError?.kind, item.lastError?.reason, item.lastError?.message];
+  return values.map(csvField).join(',');
+}
+
+function csvField(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

@@ -1,0 +1,60 @@
+// The api process's HTTP server (Fastify): content types, the OpenAPI description at
+// /openapi.json, errors as JSON that name what was wrong, and the route modules.
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProducerRuntime } from '../app/producer-runtime.js';
+import type { Logger } from '../telemetry/logger.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerJobReadRoutes } from './routes/job-reads.js';
+
+export interface ApiServerOptions {
+  runtime: ProducerRuntime;
+  logger: Logger;
+  /** Largest JSON body; bigger jobs go as NDJSON or CSV streams. */
+  jsonBodyLimitBytes?: number;
+}
+
+export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024 }: ApiServerOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: logger,
+    bodyLimit: jsonBodyLimitBytes,
+    // Unknown fields are refused by name, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  });
+
+  // JSON, NDJSON and CSV only: anything else (text/plain included) is a 415.
+  app.removeContentTypeParser('text/plain');
+  // Streams are handed to the route as they arrive, never buffered whole.
+  app.addContentTypeParser(['application/x-ndjson', 'text/csv'], (_req, payload, done) => done(null, payload));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Sluice API', version: '0.1.0', description: 'Bulk operations against rate-limited APIs, on Apache Kafka' },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    if (error.validation) {
+      const where = error.validationContext ?? 'request';
+      const problems = error.validation.map((v) => {
+        const field = `${where}${v.instancePath.replaceAll('/', '.')}`;
+        const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+        return extra ? `${field}.${extra}: unknown field` : `${field}: ${v.message ?? 'invalid'}`;
+      });
+      return reply.code(400).send({ error: 'invalid_request', message: problems.join('; '), details: error.validation });
+    }
+    if (error.statusCode && error.statusCode < 500) {
+      if (!req.raw.complete) reply.header('connection', 'close'); // the body was not read to its end
+      return reply.code(error.statusCode).send({ error: error.code ?? error.name, message: error.message });
+    }
+    req.log.error({ err: error, url: req.url }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'the request failed; see the server log' });
+  });
+
+  registerJobRoutes(app, runtime);
+  registerJobReadRoutes(app, runtime.queries);
+  return app;
+}

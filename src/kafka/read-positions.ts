@@ -1,0 +1,30 @@
+// How far a consumer has read, per topic-partition, counted the way "caught up" needs it:
+// from kafkajs's batch events, whose last offset includes transaction markers (the last
+// entry of a transactional partition is a commit marker, never delivered as a message).
+import type { Admin, Consumer } from 'kafkajs';
+
+const key = (topic: string, partition: number) => `${topic}/${partition}`;
+
+/** Each partition's last committed offset now (kafkajs lists offsets read-committed). */
+export async function committedEnds(admin: Admin, topics: string[]): Promise<Map<string, number>> {
+  const ends = new Map<string, number>();
+  for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(key(topic, p.partition), Number(p.high));
+  return ends;
+}
+
+export class ReadPositions {
+  private readonly next = new Map<string, number>();
+
+  constructor(consumer: Consumer) {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.next.set(key(payload.topic, payload.partition), Number(payload.lastOffset) + 1);
+    });
+  }
+
+  /** How many of these partitions are not yet read up to their end. */
+  behind(ends: Map<string, number>): number {
+    let count = 0;
+    for (const [partition, end] of ends) if (end > 0 && (this.next.get(partition) ?? 0) < end) count++;
+    return count;
+  }
+}

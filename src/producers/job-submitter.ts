@@ -1,0 +1,143 @@
+// Submitting a bulk job (issue 4, guarantee 1): every item is validated first (nothing of
+// a rejected job is produced), the job is produced in one Kafka transaction, and an
+// Idempotency-Key returns the same job on a repeat, also across restarts and crashes.
+// The one producer module behind HTTP, the CLI and the library call.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Admin, Kafka } from 'kafkajs';
+import type { SubmittedJobs } from '../db/submitted-jobs.js';
+import type { OperationCatalogue } from '../domain/operation-catalogue.js';
+import type { Serde } from '../kafka/serde.js';
+import type { Topics } from '../kafka/topics.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { SourceItem } from './item-sources.js';
+import { createItemSpool } from './item-spool.js';
+import { ErrorCollector, validateItem, type ItemError, type SubmissionLimits } from './item-validation.js';
+import { itemCommand, jobCommitted, produceJob, underJobId } from './job-transaction.js';
+
+export interface JobRequest {
+  tenantId: string;
+  /** The operation of every item that does not name its own. */
+  operation?: string;
+  labels?: Record<string, string>;
+  idempotencyKey?: string;
+  submittedBy?: string;
+}
+
+export type SubmitResult =
+  | { type: 'accepted'; jobId: string; itemCount: number; profileCount: number }
+  | { type: 'duplicate'; jobId: string; itemCount: number }
+  | { type: 'rejected'; errors: ItemError[]; errorCount: number }
+  /** The key is in use: by a submission still under way, or for different content. */
+  | { type: 'conflict'; jobId: string; reason: string };
+
+export interface JobSubmitterOptions {
+  kafka: Kafka;
+  admin: Admin;
+  serde: Serde;
+  topics: Topics;
+  catalogue: OperationCatalogue;
+  jobs: SubmittedJobs;
+  limits: SubmissionLimits;
+  produceBatchSize: number;
+  transactionTimeoutMs: number;
+  logger: Logger;
+  spoolDir?: string;
+}
+
+/** Items validated so far, or items produced so far out of `total`. */
+export type SubmitProgress = (phase: 'validating' | 'producing', count: number, total?: number) => void;
+
+export interface JobSubmitter {
+  submitJob(request: JobRequest, items: AsyncIterable<SourceItem>, onProgress?: SubmitProgress): Promise<SubmitResult>;
+}
+
+export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
+  const { jobs, limits, logger } = options;
+  // A pending reservation older than this belongs to a submitter that died: by then the
+  // broker has committed or aborted its transaction.
+  const staleAfterMs = options.transactionTimeoutMs + Math.max(5_000, options.transactionTimeoutMs / 10);
+
+  return {
+    async submitJob(request, items, onProgress) {
+      const started = Date.now();
+      const spool = await createItemSpool(options.spoolDir);
+      try {
+        const errors = new ErrorCollector(limits.maxErrorsListed);
+        const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}]));
+        const profiles = new Map<string, number>(); // items per profile
+        // Items are encoded as they are validated, under a fresh job id (see takeover below).
+        let jobId: string = randomUUID();
+        const requestedAt = Date.now();
+        let itemCount = 0;
+        for await (const source of items) {
+          itemCount++;
+          if (itemCount > limits.maxItems) {
+            errors.add([{ index: source.index, field: 'items', reason: `a job has at most ${limits.maxItems} items` }]);
+            break;
+          }
+          const checked = validateItem(source, request.operation, options.catalogue, limits);
+          if (!checked.ok) {
+            errors.add(checked.errors);
+            continue;
+          }
+          if (errors.count === 0) {
+            const command = itemCommand({ jobId, tenantId: request.tenantId }, source.index, checked.item, requestedAt);
+            await spool.append({ key: command.profileId, value: options.serde.encode('itemCommands', command) });
+            hash.update(`${command.profileId}\u0000${command.operation}\u0000${command.payload}\n`);
+            profiles.set(checked.item.profileId, (profiles.get(checked.item.profileId) ?? 0) + 1);
+          }
+          if (itemCount % 10_000 === 0) onProgress?.('validating', itemCount);
+        }
+        if (itemCount === 0) errors.add([{ index: -1, field: 'items', reason: 'a job needs at least one item' }]);
+        if (errors.count > 0) return { type: 'rejected', errors: errors.errors, errorCount: errors.count };
+        await spool.seal();
+
+        const requestHash = hash.digest('hex');
+        let records = spool.records();
+        const reservation = await jobs.reserve({ jobId, tenantId: request.tenantId, idempotencyKey: request.idempotencyKey ?? null, requestHash, itemCount });
+        if (reservation.type === 'exists') {
+          const existing = reservation.job;
+          if (existing.requestHash !== requestHash) return { type: 'conflict', jobId: existing.jobId, reason: 'this Idempotency-Key was used for a different job' };
+          if (existing.submission === 'committed') return { type: 'duplicate', jobId: existing.jobId, itemCount: existing.itemCount };
+          if (Date.now() - existing.createdAt.getTime() < staleAfterMs) return { type: 'conflict', jobId: existing.jobId, reason: 'a submission with this Idempotency-Key is still under way' };
+          if (await jobCommitted(options.admin, options.topics, existing.jobId)) {
+            await jobs.markCommitted(existing.jobId);
+            return { type: 'duplicate', jobId: existing.jobId, itemCount: existing.itemCount };
+          }
+          if (!(await jobs.takeOver(existing.jobId, staleAfterMs))) return { type: 'conflict', jobId: existing.jobId, reason: 'another submitter took this job over' };
+          logger.warn({ jobId: existing.jobId, tenantId: request.tenantId }, 'resubmitting a job whose submitter died before committing');
+          jobId = existing.jobId;
+          records = underJobId(spool.records(), options.serde, jobId);
+        }
+
+        const profileCount = profiles.size;
+        logger.info({ jobId, tenantId: request.tenantId, items: itemCount, profiles: profileCount }, 'producing job');
+        try {
+          await produceJob(
+            {
+              kafka: options.kafka,
+              serde: options.serde,
+              topics: options.topics,
+              batchSize: options.produceBatchSize,
+              transactionTimeoutMs: options.transactionTimeoutMs,
+              onProgress: (produced) => {
+                logger.debug({ jobId, produced }, 'producing items');
+                onProgress?.('producing', produced, itemCount);
+              },
+            },
+            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles },
+            records,
+          );
+        } catch (error) {
+          await jobs.release(jobId);
+          throw error;
+        }
+        await jobs.markCommitted(jobId);
+        logger.info({ jobId, tenantId: request.tenantId, items: itemCount, profiles: profileCount, durationMs: Date.now() - started }, 'job submitted');
+        return { type: 'accepted', jobId, itemCount, profileCount };
+      } finally {
+        await spool.remove();
+      }
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// Produces a whole job in one Kafka transaction (guarantee 1): JobSubmitted, every
+// ItemRequested keyed by profile in submission order, the job's RUNNING control state,
+// and a commit marker (a consumer-group offset sent with the transaction). Consumers
+// reading committed data see all of it or none of it; the marker tells a later submitter
+// whether a crashed one's transaction committed.
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Admin, type Kafka, type Message } from 'kafkajs';
+import { MAX_PROFILES_COUNTED, type ItemRequested } from '../domain/events.js';
+import type { Serde } from '../kafka/serde.js';
+import { MAX_SEND_BYTES, sendOffsetsInTransaction, withTransaction } from '../kafka/transactions.js';
+import type { Topics } from '../kafka/topics.js';
+import type { ValidItem } from './item-validation.js';
+import type { SpooledRecord } from './item-spool.js';
+
+export interface JobHeader {
+  jobId: string;
+  tenantId: string;
+  operation: string | null;
+  labels: Record<string, string>;
+  submittedBy: string | null;
+  idempotencyKey: string | null;
+  itemCount: number;
+  /** Items per profile. */
+  profileItems: Map<string, number>;
+}
+
+export interface JobTransactionOptions {
+  kafka: Kafka;
+  serde: Serde;
+  topics: Topics;
+  /** Item commands per produce request; one request is in flight while the next is encoded. */
+  batchSize: number;
+  /** The broker aborts a transaction left open this long (≤ transaction.max.timeout.ms). */
+  transactionTimeoutMs: number;
+  onProgress?: (produced: number) => void;
+}
+
+/** The command for item `index` of a job: attempt 1, replay generation 0, keyed by profile. */
+export function itemCommand(job: { jobId: string; tenantId: string }, index: number, item: ValidItem, requestedAt: number): ItemRequested {
+  return {
+    jobId: job.jobId,
+    itemId: `${job.jobId}:${index}`,
+    index,
+    tenantId: job.tenantId,
+    profileId: item.profileId,
+    operation: item.operation,
+    payload: JSON.stringify(item.payload),
+    attempt: 1,
+    replayGeneration: 0,
+    requestedAt,
+  };
+}
+
+/** The same records under another job id (a job taken over from a dead submitter keeps its id). */
+export async function* underJobId(records: AsyncIterable<SpooledRecord>, serde: Serde, jobId: string): AsyncGenerator<SpooledRecord> {
+  for await (const { key, value } of records) {
+    const command = await serde.decode('itemCommands', value);
+    yield { key, value: serde.encode('itemCommands', { ...command, jobId, itemId: `${jobId}:${command.index}` }) };
+  }
+}
+
+/** The consumer group whose offset marks a job's transaction as committed. */
+export const commitMarkerGroup = (topics: Topics, jobId: string) => `${topics.jobEvents.name}.submitted.${jobId}`;
+
+export async function produceJob(options: JobTransactionOptions, job: JobHeader, records: AsyncIterable<SpooledRecord>): Promise<void> {
+  const { kafka, serde, topics } = options;
+  // One transactional id per job: a retry after a crash fences the dead submitter.
+  await withTransaction(kafka, { transactionalId: `sluice-submit-${job.jobId}`, transactionTimeoutMs: options.transactionTimeoutMs }, async (txn) => {
+    const now = Date.now();
+    await txn.send({
+      topic: topics.jobEvents.name,
+      messages: [{ key: job.jobId, value: serde.encode('jobEvents', {
+        eventId: randomUUID(),
+        jobId: job.jobId,
+        tenantId: job.tenantId,
+        occurredAt: now,
+        event: {
+          'sluice.JobSubmitted': {
+            operation: job.operation,
+            itemCount: job.itemCount,
+            profileCount: job.profileItems.size,
+            labels: job.labels,
+            submittedBy: job.submittedBy,
+            idempotencyKey: job.idempotencyKey,
+            profileItemCounts: job.profileItems.size <= MAX_PROFILES_COUNTED ? Object.fromEntries(job.profileItems) : {},
+          },
+        },
+      }) }],
+    });
+
+    let batch: Message[] = [];
+    // Bytes per partition of the batch: a record batch (one partition) must stay under the
+    // broker's limit, however the job's profiles are spread.
+    const partitionOf = partitionerFor(topics.itemCommands);
+    let partitionBytes = new Map<number, number>();
+    let inFlight: Promise<unknown> = Promise.resolve();
+    let produced = 0;
+    const flush = async () => {
+      await inFlight;
+      const messages = batch;
+      batch = [];
+      partitionBytes = new Map();
+      inFlight = txn.send({ topic: topics.itemCommands.name, messages });
+      // Marked handled now: it may fail before the next flush awaits it (and throws then).
+      inFlight.catch(() => undefined);
+      produced += messages.length;
+      options.onProgress?.(produced);
+    };
+    for await (const record of records) {
+      batch.push(record);
+      const partition = partitionOf(record.key);
+      const bytes = (partitionBytes.get(partition) ?? 0) + record.value.length;
+      partitionBytes.set(partition, bytes);
+      if (batch.length >= options.batchSize || bytes >= MAX_SEND_BYTES) await flush();
+    }
+    if (batch.length > 0) await flush();
+    await inFlight;
+    if (produced !== job.itemCount) throw new Error(`job ${job.jobId}: expected ${job.itemCount} items, produced ${produced}`);
+
+    await txn.send({
+      topic: topics.jobControl.name,
+      messages: [{ key: job.jobId, value: serde.encode('jobControl', { jobId: job.jobId, tenantId: job.tenantId, state: 'RUNNING', version: 0, updatedAt: now }) }],
+    });
+    await sendOffsetsInTransaction(txn, {
+      consumerGroupId: commitMarkerGroup(topics, job.jobId),
+      topics: [{ topic: topics.jobEvents.name, partitions: [{ partition: 0, offset: '1' }] }],
+    });
+  });
+}
+
+/** The partition kafkajs's default (murmur2, as Java's) partitioner gives a key on this topic. */
+function partitionerFor(topic: Topics['itemCommands']): (key: string) => number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: topic.partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
+  return (key) => partitioner({ topic: topic.name, partitionMetadata, message: { key, value: null } });
+}
+
+/** Whether a job's transaction committed, read from its commit marker. */
+export async function jobCommitted(admin: Admin, topics: Topics, jobId: string): Promise<boolean> {
+  const offsets = await admin.fetchOffsets({ groupId: commitMarkerGroup(topics, jobId), topics: [topics.jobEvents.name] });
+  return offsets.some((t) => t.partitions.some((p) => p.offset !== '-1'));
+}

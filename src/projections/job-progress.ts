@@ -1,0 +1,164 @@
+// Reads a job's progress from the projections: status, counts per item status, percent,
+// recent throughput and an ETA, activity times, a per-profile breakdown, and how fresh
+// the view is. Answers always come with `projectedAt`, the last time the projector
+// committed anything, so a reader can tell a stalled job from a stalled projector.
+import type { Pool } from '../db/pool.js';
+
+export type JobStatus = 'submitted' | 'running' | 'paused' | 'cancelled' | 'completed' | 'completed_with_errors';
+
+export const FINAL_STATUSES: readonly JobStatus[] = ['cancelled', 'completed', 'completed_with_errors'];
+
+export interface ItemCounts {
+  pending: number;
+  retrying: number;
+  succeeded: number;
+  failed: number;
+  deadLettered: number;
+  cancelled: number;
+  skipped: number;
+}
+
+export interface ProfileProgress {
+  profileId: string;
+  done: number;
+  succeeded: number;
+  failedOrDeadLettered: number;
+  retrying: number;
+}
+
+export interface JobProgress {
+  jobId: string;
+  tenantId: string;
+  status: JobStatus;
+  operation: string | null;
+  labels: Record<string, string>;
+  totalItems: number;
+  counts: ItemCounts;
+  /** Items with a terminal status. */
+  done: number;
+  percent: number;
+  /** Items finished per second over the last minute of activity. */
+  throughputPerS: number;
+  /**
+   * Seconds left: the longer of the job's recent pace and its slowest profile's pace (each
+   * profile has its own rate limit, so the slowest one bounds the job); null when nothing
+   * is moving or the job is over.
+   */
+  etaSeconds: number | null;
+  /** The profile whose remaining items take longest at its own pace, when known. */
+  slowestProfile: { profileId: string; remaining: number; itemsPerS: number; etaSeconds: number } | null;
+  submittedAt: string;
+  firstActivityAt: string | null;
+  lastActivityAt: string | null;
+  finishedAt: string | null;
+  /** When the projector last committed a batch (of any job). */
+  projectedAt: string | null;
+  profiles?: ProfileProgress[];
+}
+
+export type ProgressReader = (tenantId: string, jobId: string, options?: { profiles?: boolean }) => Promise<JobProgress | undefined>;
+
+const THROUGHPUT_WINDOW_S = 60;
+
+interface JobRow {
+  job_id: string;
+  tenant_id: string;
+  status: JobStatus;
+  operation: string | null;
+  labels: Record<string, string>;
+  total_items: string;
+  pending_items: string;
+  retrying_items: string;
+  succeeded_items: string;
+  failed_items: string;
+  dead_lettered_items: string;
+  cancelled_items: string;
+  skipped_items: string;
+  submitted_at: Date;
+  first_activity_at: Date | null;
+  last_activity_at: Date | null;
+  finished_at: Date | null;
+  recent_done: string;
+  projected_at: Date | null;
+}
+
+/** The job's progress, or undefined if this tenant has no such job (yet). */
+export async function readJobProgress(pool: Pool, tenantId: string, jobId: string, options: { profiles?: boolean } = {}): Promise<JobProgress | undefined> {
+  const { rows } = await pool.query<JobRow>(
+    `SELECT j.*,
+       (SELECT count(*) FROM job_items i WHERE i.job_id = j.job_id AND i.status NOT IN ('pending', 'retrying')
+          AND i.updated_at > COALESCE(j.last_activity_at, now()) - make_interval(secs => $3)) AS recent_done,
+       (SELECT max(updated_at) FROM projection_offsets) AS projected_at
+     FROM jobs j WHERE j.job_id = $1 AND j.tenant_id = $2`,
+    [jobId, tenantId, THROUGHPUT_WINDOW_S],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const counts: ItemCounts = {
+    pending: Number(row.pending_items),
+    retrying: Number(row.retrying_items),
+    succeeded: Number(row.succeeded_items),
+    failed: Number(row.failed_items),
+    deadLettered: Number(row.dead_lettered_items),
+    cancelled: Number(row.cancelled_items),
+    skipped: Number(row.skipped_items),
+  };
+  const total = Number(row.total_items);
+  const done = counts.succeeded + counts.failed + counts.deadLettered + counts.cancelled + counts.skipped;
+  const window = row.first_activity_at && row.last_activity_at ? Math.min(THROUGHPUT_WINDOW_S, Math.max(1, (row.last_activity_at.getTime() - row.first_activity_at.getTime()) / 1000)) : 0;
+  const throughput = window > 0 ? Number(row.recent_done) / window : 0;
+  const over = FINAL_STATUSES.includes(row.status);
+  const activeS = row.first_activity_at && row.last_activity_at ? Math.max(1, (row.last_activity_at.getTime() - row.first_activity_at.getTime()) / 1000) : 0;
+  const slowest = over || activeS === 0 ? null : await readSlowestProfile(pool, jobId, activeS);
+  const overallEta = over || throughput === 0 ? null : Math.ceil((total - done) / throughput);
+  return {
+    jobId: row.job_id,
+    tenantId: row.tenant_id,
+    status: row.status,
+    operation: row.operation,
+    labels: row.labels,
+    totalItems: total,
+    counts,
+    done,
+    percent: total > 0 ? Math.floor((done / total) * 1000) / 10 : 0,
+    throughputPerS: Math.round(throughput * 10) / 10,
+    etaSeconds: overallEta === null ? null : Math.max(overallEta, slowest?.etaSeconds ?? 0),
+    slowestProfile: slowest,
+    submittedAt: row.submitted_at.toISOString(),
+    firstActivityAt: row.first_activity_at?.toISOString() ?? null,
+    lastActivityAt: row.last_activity_at?.toISOString() ?? null,
+    finishedAt: row.finished_at?.toISOString() ?? null,
+    projectedAt: row.projected_at?.toISOString() ?? null,
+    ...(options.profiles ? { profiles: await readProfileProgress(pool, jobId) } : {}),
+  };
+}
+
+// Each profile's pace is its items done since the job's first activity; a profile with
+// none done yet has no pace to go by and is left out.
+async function readSlowestProfile(pool: Pool, jobId: string, activeS: number): Promise<JobProgress['slowestProfile']> {
+  const { rows } = await pool.query<{ profile_id: string; total_items: string; done_items: string }>(
+    `SELECT profile_id, total_items, done_items FROM job_profiles WHERE job_id = $1 AND done_items > 0 AND done_items < total_items`,
+    [jobId],
+  );
+  let slowest: JobProgress['slowestProfile'] = null;
+  for (const r of rows) {
+    const remaining = Number(r.total_items) - Number(r.done_items);
+    const itemsPerS = Number(r.done_items) / activeS;
+    const etaSeconds = Math.ceil(remaining / itemsPerS);
+    if (!slowest || etaSeconds > slowest.etaSeconds) slowest = { profileId: r.profile_id, remaining, itemsPerS: Math.round(itemsPerS * 100) / 100, etaSeconds };
+  }
+  return slowest;
+}
+
+async function readProfileProgress(pool: Pool, jobId: string): Promise<ProfileProgress[]> {
+  const { rows } = await pool.query<{ profile_id: string; done: string; succeeded: string; failed: string; retrying: string }>(
+    `SELECT profile_id,
+       count(*) FILTER (WHERE status NOT IN ('pending', 'retrying')) AS done,
+       count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+       count(*) FILTER (WHERE status IN ('failed', 'dead_lettered')) AS failed,
+       count(*) FILTER (WHERE status = 'retrying') AS retrying
+     FROM job_items WHERE job_id = $1 GROUP BY profile_id ORDER BY profile_id`,
+    [jobId],
+  );
+  return rows.map((r) => ({ profileId: r.profile_id, done: Number(r.done), succeeded: Number(r.succeeded), failedOrDeadLettered: Number(r.failed), retrying: Number(r.retrying) }));
+}

@@ -1,0 +1,188 @@
+// Queries over the projections for the HTTP API and the CLI: jobs of a tenant (filtered,
+// newest first, cursor-paginated), a job's items by status (keyset-paginated by index),
+// and a job's results as a stream of rows for export, including the items that have no
+// terminal result yet ("unprocessed").
+import type { Pool } from '../db/pool.js';
+import { readJobProgress, type JobStatus, type ProgressReader } from './job-progress.js';
+
+export interface JobSummary {
+  jobId: string;
+  status: JobStatus;
+  operation: string | null;
+  labels: Record<string, string>;
+  totalItems: number;
+  done: number;
+  submittedAt: string;
+  finishedAt: string | null;
+}
+
+export interface JobFilter {
+  status?: JobStatus;
+  /** `key:value`: jobs carrying this label. */
+  label?: { key: string; value: string };
+  submittedAfter?: Date;
+  submittedBefore?: Date;
+  limit: number;
+  /** From the previous page: continue after this job. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+// A cursor is the last row's (submitted_at, job_id), opaque to clients.
+const encodeCursor = (submittedAt: Date, jobId: string) => Buffer.from(JSON.stringify([submittedAt.toISOString(), jobId])).toString('base64url');
+
+export class InvalidCursor extends Error {
+  override readonly name = 'InvalidCursor';
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+  } catch {
+    // falls through to the error below
+  }
+  throw new InvalidCursor('cursor: not one this API gave out');
+}
+
+export async function listJobs(pool: Pool, tenantId: string, f: JobFilter): Promise<Page<JobSummary>> {
+  const where = ['tenant_id = $1'];
+  const args: unknown[] = [tenantId];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  if (f.status) where.push(`status = ${arg(f.status)}`);
+  if (f.label) where.push(`labels @> ${arg(JSON.stringify({ [f.label.key]: f.label.value }))}::jsonb`);
+  if (f.submittedAfter) where.push(`submitted_at >= ${arg(f.submittedAfter)}`);
+  if (f.submittedBefore) where.push(`submitted_at < ${arg(f.submittedBefore)}`);
+  if (f.cursor) {
+    const [at, id] = decodeCursor(f.cursor);
+    where.push(`(submitted_at, job_id) < (${arg(at)}::timestamptz, ${arg(id)})`);
+  }
+  const { rows } = await pool.query<{ job_id: string; status: JobStatus; operation: string | null; labels: Record<string, string>; total_items: string; done: string; submitted_at: Date; finished_at: Date | null }>(
+    `SELECT job_id, status, operation, labels, total_items, submitted_at, finished_at,
+            succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items AS done
+     FROM jobs WHERE ${where.join(' AND ')} ORDER BY submitted_at DESC, job_id DESC LIMIT ${arg(f.limit + 1)}`,
+    args,
+  );
+  const page = rows.slice(0, f.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => ({ jobId: r.job_id, status: r.status, operation: r.operation, labels: r.labels, totalItems: Number(r.total_items), done: Number(r.done), submittedAt: r.submitted_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null })),
+    nextCursor: rows.length > f.limit && last ? encodeCursor(last.submitted_at, last.job_id) : null,
+  };
+}
+
+export interface ItemView {
+  index: number;
+  itemId: string;
+  profileId: string;
+  operation: string;
+  status: string;
+  attempts: number;
+  replayGeneration: number;
+  lastError: { kind: string | null; reason: string | null; message: string | null } | null;
+  latencyMs: number | null;
+  updatedAt: string;
+}
+
+interface ItemRowDb {
+  item_index: string;
+  item_id: string;
+  profile_id: string;
+  operation: string;
+  status: string;
+  attempts: number;
+  replay_generation: number;
+  last_error_kind: string | null;
+  last_error_reason: string | null;
+  last_error_message: string | null;
+  latency_ms: number | null;
+  updated_at: Date;
+}
+
+const toItemView = (r: ItemRowDb): ItemView => ({
+  index: Number(r.item_index),
+  itemId: r.item_id,
+  profileId: r.profile_id,
+  operation: r.operation,
+  status: r.status,
+  attempts: r.attempts,
+  replayGeneration: r.replay_generation,
+  lastError: r.last_error_kind || r.last_error_message ? { kind: r.last_error_kind, reason: r.last_error_reason, message: r.last_error_message } : null,
+  latencyMs: r.latency_ms,
+  updatedAt: r.updated_at.toISOString(),
+});
+
+/** A job's items, by index from `after` on; undefined if the tenant has no such job. */
+export async function listItems(pool: Pool, tenantId: string, jobId: string, f: { statuses?: string[]; after?: number; limit: number }): Promise<Page<ItemView> | undefined> {
+  if (!(await ownsJob(pool, tenantId, jobId))) return undefined;
+  const { rows } = await pool.query<ItemRowDb>(
+    `SELECT * FROM job_items WHERE job_id = $1 AND item_index > $2 AND ($3::text[] IS NULL OR status = ANY($3)) ORDER BY item_index LIMIT $4`,
+    [jobId, f.after ?? -1, f.statuses ?? null, f.limit + 1],
+  );
+  const page = rows.slice(0, f.limit).map(toItemView);
+  return { items: page, nextCursor: rows.length > f.limit ? String(page.at(-1)!.index) : null };
+}
+
+export type ResultSet = 'succeeded' | 'failed' | 'unprocessed';
+
+const RESULT_STATUSES: Record<Exclude<ResultSet, 'unprocessed'>, string[]> = {
+  succeeded: ['succeeded'],
+  failed: ['failed', 'dead_lettered'],
+};
+
+/**
+ * Every item of the set, in index order, a page at a time (memory stays flat for any
+ * job size). "unprocessed" are the items with no terminal result: retrying, or never
+ * seen by the projector at all (then only the index is known).
+ */
+export async function* exportResults(pool: Pool, jobId: string, set: ResultSet, pageSize = 5_000): AsyncGenerator<ItemView | { index: number; status: 'pending' }> {
+  for (let after = -1; ; ) {
+    const { rows } =
+      set === 'unprocessed'
+        ? await pool.query<ItemRowDb & { known: boolean }>(
+            `SELECT g.i AS item_index, i.item_id, i.profile_id, i.operation, COALESCE(i.status, 'pending') AS status, i.attempts, i.replay_generation,
+                    i.last_error_kind, i.last_error_reason, i.last_error_message, i.latency_ms, i.updated_at, i.job_id IS NOT NULL AS known
+             FROM jobs j CROSS JOIN LATERAL generate_series($2::bigint + 1, j.total_items - 1) AS g(i)
+             LEFT JOIN job_items i ON i.job_id = j.job_id AND i.item_index = g.i
+             WHERE j.job_id = $1 AND (i.status IS NULL OR i.status IN ('pending', 'retrying'))
+             ORDER BY g.i LIMIT $3`,
+            [jobId, after, pageSize],
+          )
+        : await pool.query<ItemRowDb & { known: boolean }>(
+            `SELECT *, true AS known FROM job_items WHERE job_id = $1 AND item_index > $2 AND status = ANY($3) ORDER BY item_index LIMIT $4`,
+            [jobId, after, RESULT_STATUSES[set], pageSize],
+          );
+    for (const r of rows) yield r.known ? toItemView(r) : { index: Number(r.item_index), status: 'pending' as const };
+    if (rows.length < pageSize) return;
+    after = Number(rows.at(-1)!.item_index);
+  }
+}
+
+export async function ownsJob(pool: Pool, tenantId: string, jobId: string): Promise<boolean> {
+  const { rowCount } = await pool.query(`SELECT 1 FROM jobs WHERE job_id = $1 AND tenant_id = $2`, [jobId, tenantId]);
+  return rowCount === 1;
+}
+
+/** Everything the API reads from the projections, over one pool. */
+export interface ProjectionQueries {
+  progress: ProgressReader;
+  jobs(tenantId: string, filter: JobFilter): Promise<Page<JobSummary>>;
+  items(tenantId: string, jobId: string, filter: { statuses?: string[]; after?: number; limit: number }): Promise<Page<ItemView> | undefined>;
+  results(jobId: string, set: ResultSet): AsyncGenerator<ItemView | { index: number; status: 'pending' }>;
+  ownsJob(tenantId: string, jobId: string): Promise<boolean>;
+}
+
+export function projectionQueries(pool: Pool): ProjectionQueries {
+  return {
+    progress: (tenantId, jobId, options) => readJobProgress(pool, tenantId, jobId, options),
+    jobs: (tenantId, filter) => listJobs(pool, tenantId, filter),
+    items: (tenantId, jobId, filter) => listItems(pool, tenantId, jobId, filter),
+    results: (jobId, set) => exportResults(pool, jobId, set),
+    ownsJob: (tenantId, jobId) => ownsJob(pool, tenantId, jobId),
+  };
+}

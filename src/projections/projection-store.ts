@@ -1,0 +1,259 @@
+// Writes projected batches to Postgres: the rows a batch of records produces and the
+// offset after its last record, in one transaction, so a batch is applied whole or not
+// at all and never twice (records below the stored offset are skipped). The row changes
+// are also idempotent on their own (item-transitions.ts), so a duplicated result event
+// changes nothing either. Every write is one multi-row statement per table.
+import type { DeadLettered, ItemResult, JobEvent } from '../domain/events.js';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { addTransition, applyResult, TERMINAL_STATUSES, type ItemRow, type ItemStanding, type ItemStatus, type StatusDeltas } from './item-transitions.js';
+
+export interface PartitionBatch<V> {
+  group: string;
+  topic: string;
+  partition: number;
+  records: { offset: number; value: V }[];
+}
+
+export interface ProjectedBatch {
+  applied: number;
+  /** Records at or below the stored offset: applied by an earlier transaction. */
+  skipped: number;
+}
+
+type Apply<V> = (client: PoolClient, values: V[]) => Promise<void>;
+
+async function project<V>(pool: Pool, batch: PartitionBatch<V>, apply: Apply<V>): Promise<ProjectedBatch> {
+  const last = batch.records.at(-1);
+  if (!last) return { applied: 0, skipped: 0 };
+  return inTransaction(pool, async (client) => {
+    const next = await lockOffset(client, batch);
+    const fresh = batch.records.filter((r) => r.offset >= next);
+    if (fresh.length > 0) {
+      await apply(client, fresh.map((r) => r.value));
+      await client.query(`UPDATE projection_offsets SET next_offset = $4, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [batch.group, batch.topic, batch.partition, last.offset + 1]);
+    }
+    return { applied: fresh.length, skipped: batch.records.length - fresh.length };
+  });
+}
+
+async function lockOffset(client: PoolClient, b: PartitionBatch<unknown>): Promise<number> {
+  await client.query(`INSERT INTO projection_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`, [b.group, b.topic, b.partition]);
+  const { rows } = await client.query<{ next_offset: string }>(`SELECT next_offset FROM projection_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE`, [b.group, b.topic, b.partition]);
+  return Number(rows[0]!.next_offset);
+}
+
+/** The offsets stored for a group: where its consumer resumes each partition. */
+export async function storedOffsets(pool: Pool, group: string): Promise<{ topic: string; partition: number; nextOffset: number }[]> {
+  const { rows } = await pool.query<{ topic: string; partition: number; next_offset: string }>(`SELECT topic, partition, next_offset FROM projection_offsets WHERE consumer_group = $1`, [group]);
+  return rows.map((r) => ({ topic: r.topic, partition: r.partition, nextOffset: Number(r.next_offset) }));
+}
+
+export const projectJobEvents = (pool: Pool, batch: PartitionBatch<JobEvent>) => project(pool, batch, applyJobEvents);
+export const projectItemResults = (pool: Pool, batch: PartitionBatch<ItemResult>) => project(pool, batch, applyItemResults);
+export const projectDeadLetters = (pool: Pool, batch: PartitionBatch<DeadLettered>) => project(pool, batch, applyDeadLetters);
+
+async function applyJobEvents(client: PoolClient, events: JobEvent[]): Promise<void> {
+  for (const e of events) {
+    const body = e.event;
+    if ('sluice.JobSubmitted' in body) {
+      const s = body['sluice.JobSubmitted'];
+      // A job's results may be projected before its JobSubmitted (another topic): the row
+      // then exists as a placeholder whose counters are kept.
+      await client.query(
+        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at)
+         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0))
+         ON CONFLICT (job_id) DO UPDATE SET operation = EXCLUDED.operation, labels = EXCLUDED.labels,
+           total_items = EXCLUDED.total_items, submitted_at = EXCLUDED.submitted_at, updated_at = now()`,
+        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt],
+      );
+      // Results projected before this event are counted in from the items already there.
+      await client.query(
+        `INSERT INTO job_profiles (job_id, profile_id, total_items, done_items)
+         SELECT $1, key, value::bigint,
+                (SELECT count(*) FROM job_items i WHERE i.job_id = $1 AND i.profile_id = key AND i.status NOT IN ('pending', 'retrying'))
+         FROM jsonb_each_text($2::jsonb) ON CONFLICT DO NOTHING`,
+        [e.jobId, JSON.stringify(s.profileItemCounts)],
+      );
+    } else if ('sluice.JobPaused' in body) {
+      await client.query(`UPDATE jobs SET status = 'paused', updated_at = now() WHERE job_id = $1 AND status IN ('submitted', 'running')`, [e.jobId]);
+    } else if ('sluice.JobResumed' in body) {
+      await client.query(`UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, updated_at = now() WHERE job_id = $1 AND status = 'paused'`, [e.jobId]);
+    } else {
+      await client.query(`UPDATE jobs SET status = 'cancelled', updated_at = now() WHERE job_id = $1 AND status NOT IN ('completed', 'completed_with_errors')`, [e.jobId]);
+    }
+  }
+  await settleJobs(client, [...new Set(events.map((e) => e.jobId))]);
+}
+
+const COUNTER_COLUMNS: Record<Exclude<ItemStatus, 'pending'>, string> = {
+  retrying: 'retrying_items',
+  succeeded: 'succeeded_items',
+  failed: 'failed_items',
+  cancelled: 'cancelled_items',
+  skipped: 'skipped_items',
+  dead_lettered: 'dead_lettered_items',
+};
+
+async function applyItemResults(client: PoolClient, results: ItemResult[]): Promise<void> {
+  const keys = { jobs: results.map((r) => r.jobId), indexes: results.map((r) => r.index) };
+  const { rows: existing } = await client.query<{ job_id: string; item_index: string; status: ItemStatus; attempts: number; replay_generation: number }>(
+    `SELECT job_id, item_index, status, attempts, replay_generation FROM job_items
+     WHERE (job_id, item_index) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) FOR UPDATE`,
+    [keys.jobs, keys.indexes],
+  );
+  const rows = new Map<string, ItemStanding>();
+  const before = new Map<string, ItemStatus>();
+  for (const r of existing) {
+    const key = `${r.job_id}/${r.item_index}`;
+    before.set(key, r.status);
+    rows.set(key, { status: r.status, attempts: r.attempts, replayGeneration: r.replay_generation });
+  }
+  const changed = new Map<string, ItemRow>();
+  for (const result of results) {
+    const key = `${result.jobId}/${result.index}`;
+    const next = applyResult(rows.get(key), result);
+    if (!next) continue;
+    rows.set(key, next);
+    changed.set(key, next);
+  }
+  if (changed.size === 0) return;
+  const deltas: StatusDeltas = new Map();
+  const profileDone = new Map<string, { job_id: string; profile_id: string; delta: number }>();
+  for (const [key, row] of changed) {
+    const from = before.get(key);
+    addTransition(deltas, row.jobId, from, row.status);
+    const delta = Number(TERMINAL_STATUSES.includes(row.status)) - Number(from !== undefined && TERMINAL_STATUSES.includes(from));
+    if (delta === 0) continue;
+    const p = profileDone.get(`${row.jobId}/${row.profileId}`) ?? { job_id: row.jobId, profile_id: row.profileId, delta: 0 };
+    p.delta += delta;
+    profileDone.set(`${row.jobId}/${row.profileId}`, p);
+  }
+  await client.query(
+    `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
+                            last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at)
+     SELECT job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
+            last_error_kind, last_error_reason, last_error_message, latency_ms, to_timestamp(updated_at / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, item_id text, profile_id text, operation text, status text,
+          attempts int, replay_generation int, last_error_kind text, last_error_reason text, last_error_message text, latency_ms int, updated_at bigint)
+     ON CONFLICT (job_id, item_index) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
+       replay_generation = EXCLUDED.replay_generation, last_error_kind = EXCLUDED.last_error_kind,
+       last_error_reason = EXCLUDED.last_error_reason, last_error_message = EXCLUDED.last_error_message,
+       latency_ms = EXCLUDED.latency_ms, updated_at = EXCLUDED.updated_at, projected_at = now()`,
+    [JSON.stringify([...changed.values()].map(toItemRecord))],
+  );
+  const activity = new Map<string, { tenantId: string; first: number; last: number }>();
+  for (const r of results) {
+    const a = activity.get(r.jobId);
+    activity.set(r.jobId, { tenantId: r.tenantId, first: Math.min(a?.first ?? Infinity, r.occurredAt), last: Math.max(a?.last ?? 0, r.occurredAt) });
+  }
+  const counters = [...activity].map(([jobId, a]) => {
+    const d = deltas.get(jobId) ?? {};
+    return { job_id: jobId, tenant_id: a.tenantId, first: a.first, last: a.last, ...Object.fromEntries(Object.entries(COUNTER_COLUMNS).map(([status, column]) => [column, d[status as ItemStatus] ?? 0])) };
+  });
+  const json = JSON.stringify(counters);
+  // A placeholder for a job whose JobSubmitted is not projected yet (a separate statement:
+  // an UPDATE does not see rows inserted by its own WITH clause).
+  await client.query(
+    `INSERT INTO jobs (job_id, tenant_id, status, total_items, submitted_at)
+     SELECT job_id, tenant_id, 'submitted', 0, to_timestamp(first / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, tenant_id text, first bigint) ON CONFLICT (job_id) DO NOTHING`,
+    [json],
+  );
+  await client.query(
+    `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, first bigint, last bigint, retrying_items bigint,
+                succeeded_items bigint, failed_items bigint, cancelled_items bigint, skipped_items bigint, dead_lettered_items bigint))
+     UPDATE jobs j SET
+       retrying_items = j.retrying_items + d.retrying_items, succeeded_items = j.succeeded_items + d.succeeded_items,
+       failed_items = j.failed_items + d.failed_items, cancelled_items = j.cancelled_items + d.cancelled_items,
+       skipped_items = j.skipped_items + d.skipped_items, dead_lettered_items = j.dead_lettered_items + d.dead_lettered_items,
+       first_activity_at = LEAST(COALESCE(j.first_activity_at, 'infinity'), to_timestamp(d.first / 1000.0)),
+       last_activity_at = GREATEST(COALESCE(j.last_activity_at, '-infinity'), to_timestamp(d.last / 1000.0)),
+       updated_at = now()
+     FROM d WHERE j.job_id = d.job_id`,
+    [json],
+  );
+  if (profileDone.size > 0) {
+    await client.query(
+      `UPDATE job_profiles p SET done_items = p.done_items + d.delta
+       FROM jsonb_to_recordset($1::jsonb) AS d(job_id text, profile_id text, delta bigint)
+       WHERE p.job_id = d.job_id AND p.profile_id = d.profile_id`,
+      [JSON.stringify([...profileDone.values()])],
+    );
+  }
+  await settleJobs(client, [...activity.keys()]);
+}
+
+const TERMINAL_SUM = TERMINAL_STATUSES.map((s) => COUNTER_COLUMNS[s as Exclude<ItemStatus, 'pending'>]).join(' + ');
+
+/** Pending counts and statuses that follow from the counters: running, completed… */
+async function settleJobs(client: PoolClient, jobIds: string[]): Promise<void> {
+  await client.query(
+    `UPDATE jobs SET
+       pending_items = GREATEST(0, total_items - (${TERMINAL_SUM} + retrying_items)),
+       status = CASE
+         WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN
+           CASE WHEN status = 'cancelled' THEN 'cancelled'
+                WHEN failed_items + dead_lettered_items > 0 THEN 'completed_with_errors' ELSE 'completed' END
+         WHEN status = 'submitted' AND first_activity_at IS NOT NULL THEN 'running'
+         ELSE status END,
+       finished_at = CASE WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN COALESCE(finished_at, last_activity_at) ELSE finished_at END
+     WHERE job_id = ANY($1::text[])`,
+    [jobIds],
+  );
+}
+
+function toItemRecord(r: ItemRow) {
+  return {
+    job_id: r.jobId,
+    item_index: r.index,
+    item_id: r.itemId,
+    profile_id: r.profileId,
+    operation: r.operation,
+    status: r.status,
+    attempts: r.attempts,
+    replay_generation: r.replayGeneration,
+    last_error_kind: r.lastErrorKind,
+    last_error_reason: r.lastErrorReason,
+    last_error_message: r.lastErrorMessage,
+    latency_ms: r.latencyMs,
+    updated_at: r.updatedAt,
+  };
+}
+
+async function applyDeadLetters(client: PoolClient, letters: DeadLettered[]): Promise<void> {
+  await client.query(
+    `INSERT INTO dead_letters (dead_letter_id, job_id, tenant_id, item_index, profile_id, operation, status, error_kind, error_reason,
+                               error_message, attempts, command, raw_value, source_topic, source_partition, source_offset,
+                               replay_generation, dead_lettered_at)
+     SELECT dead_letter_id, job_id, tenant_id, item_index, profile_id, operation, 'open', error_kind, error_reason, error_message,
+            attempts, command, decode(raw_value_hex, 'hex'), source_topic, source_partition, source_offset, replay_generation,
+            to_timestamp(occurred_at / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS x(dead_letter_id text, job_id text, tenant_id text, item_index bigint, profile_id text,
+          operation text, error_kind text, error_reason text, error_message text, attempts jsonb, command jsonb, raw_value_hex text,
+          source_topic text, source_partition int, source_offset bigint, replay_generation int, occurred_at bigint)
+     ON CONFLICT (dead_letter_id) DO NOTHING`,
+    [
+      JSON.stringify(
+        letters.map((d) => ({
+          dead_letter_id: d.deadLetterId,
+          job_id: d.command?.jobId ?? null,
+          tenant_id: d.command?.tenantId ?? null,
+          item_index: d.command?.index ?? null,
+          profile_id: d.command?.profileId ?? d.rawKey?.toString('utf8') ?? null,
+          operation: d.command?.operation ?? null,
+          error_kind: d.errorKind,
+          error_reason: d.reason,
+          error_message: d.message,
+          attempts: d.attempts,
+          command: d.command,
+          raw_value_hex: d.rawValue?.toString('hex') ?? null,
+          source_topic: d.source.topic,
+          source_partition: d.source.partition,
+          source_offset: d.source.offset,
+          replay_generation: d.command?.replayGeneration ?? 0,
+          occurred_at: d.occurredAt,
+        })),
+      ),
+    ],
+  );
+}

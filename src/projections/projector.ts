@@ -1,0 +1,89 @@
+// The projector: a consumer group on job-events, item-results and the DLQ that writes the
+// Postgres projections. Each batch kafkajs hands over (one partition) becomes one
+// Postgres transaction with the offset after it; on assignment the consumer seeks to the
+// offsets stored there, so Postgres, not Kafka, says where each partition resumes.
+// Kafka offsets are not committed at all.
+import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Pool } from '../db/pool.js';
+import type { TopicValues } from '../domain/events.js';
+import { groupLiveness } from '../kafka/client.js';
+import { ReadPositions } from '../kafka/read-positions.js';
+import type { Serde } from '../kafka/serde.js';
+import type { TopicRole, Topics } from '../kafka/topics.js';
+import type { Logger } from '../telemetry/logger.js';
+import { projectDeadLetters, projectItemResults, projectJobEvents, storedOffsets, type PartitionBatch, type ProjectedBatch } from './projection-store.js';
+
+export interface ProjectorOptions {
+  kafka: Kafka;
+  pool: Pool;
+  serde: Serde;
+  topics: Topics;
+  /** The Kafka consumer group. */
+  groupId: string;
+  /** The group name its offsets are stored under in Postgres; the Kafka group's by default. */
+  offsetsGroup?: string;
+  sessionTimeoutMs: number;
+  logger: Logger;
+  /** After each batch is committed to Postgres (progress streams listen). */
+  onProjected?: (role: TopicRole, batch: ProjectedBatch) => void;
+}
+
+type ProjectedRole = 'jobEvents' | 'itemResults' | 'dlq';
+const PROJECTIONS = { jobEvents: projectJobEvents, itemResults: projectItemResults, dlq: projectDeadLetters };
+const ROLES = Object.keys(PROJECTIONS) as ProjectedRole[];
+
+export class Projector {
+  private readonly consumer: Consumer;
+  private readonly roleOf: Map<string, ProjectedRole>;
+  private readonly offsetsGroup: string;
+  /** How far it has read (for a rebuild to know when it is at the end). */
+  readonly positions: ReadPositions;
+
+  constructor(private readonly o: ProjectorOptions) {
+    this.consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 250, ...groupLiveness(o.sessionTimeoutMs) });
+    this.roleOf = new Map(ROLES.map((role) => [o.topics[role].name, role]));
+    this.offsetsGroup = o.offsetsGroup ?? o.groupId;
+    this.positions = new ReadPositions(this.consumer);
+  }
+
+  async start(): Promise<void> {
+    const { consumer, o } = this;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      void this.seekToStored(payload.memberAssignment).catch((error: unknown) => o.logger.error({ err: error }, 'projector: seeking to stored offsets failed'));
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.roleOf.keys()], fromBeginning: true });
+    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 4, eachBatch: (payload) => this.projectBatch(payload) });
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+
+  private async seekToStored(assignment: Record<string, number[]>): Promise<void> {
+    for (const stored of await storedOffsets(this.o.pool, this.offsetsGroup)) {
+      if (assignment[stored.topic]?.includes(stored.partition)) this.consumer.seek({ topic: stored.topic, partition: stored.partition, offset: String(stored.nextOffset) });
+    }
+  }
+
+  private async projectBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+    const role = this.roleOf.get(batch.topic)!;
+    const result = await this.projectAs(role, batch);
+    this.o.onProjected?.(role, result);
+    await heartbeat();
+  }
+
+  private async projectAs<R extends ProjectedRole>(role: R, batch: Batch): Promise<ProjectedBatch> {
+    const records: { offset: number; value: TopicValues[R] }[] = [];
+    for (const message of batch.messages) {
+      try {
+        records.push({ offset: Number(message.offset), value: await this.o.serde.decode(role, message.value!) });
+      } catch (error) {
+        // Nothing Sluice writes fails to decode; a foreign record is logged and passed over.
+        this.o.logger.error({ err: error, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'projector: undecodable record skipped');
+      }
+    }
+    const project = PROJECTIONS[role] as (pool: Pool, b: PartitionBatch<TopicValues[R]>) => Promise<ProjectedBatch>;
+    return project(this.o.pool, { group: this.offsetsGroup, topic: batch.topic, partition: batch.partition, records });
+  }
+}

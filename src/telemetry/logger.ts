@@ -1,0 +1,28 @@
+// Structured JSON logs (pino). Every process creates one root logger here and passes
+// children down; modules never create their own.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level: string;
+  /** Written as the `service` field of every line: api, executor, projector, cli, stack… */
+  service: string;
+  /** Where lines go; stderr by default so CLI output on stdout stays clean. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger({ level, service, destination = process.stderr }: LoggerOptions): Logger {
+  return pino(
+    {
+      level,
+      base: { service },
+      // Credentials must never reach a log line, whichever field they hide in.
+      redact: {
+        paths: ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'access_token', '*.access_token', 'refresh_token', '*.refresh_token', 'client_secret', '*.client_secret'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}

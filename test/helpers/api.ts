@@ -1,0 +1,51 @@
+// The api process's server in-process on a free port, over the test's own topics and
+// database, plus the Kafka handles a test needs to read what it produced.
+import type { Admin, Kafka } from 'kafkajs';
+import { openProducerRuntime, type ProducerRuntime } from '../../src/app/producer-runtime.js';
+import type { Config } from '../../src/config.js';
+import { buildApiServer } from '../../src/http/server.js';
+import { createKafka } from '../../src/kafka/client.js';
+import { createRegistryClient, createSerde, type Serde } from '../../src/kafka/serde.js';
+import type { SubmissionLimits } from '../../src/producers/item-validation.js';
+import { testLogger } from './services.js';
+
+export interface TestApi {
+  url: string;
+  runtime: ProducerRuntime;
+  close(): Promise<void>;
+}
+
+export async function startTestApi(config: Config, limits: Partial<SubmissionLimits> = {}): Promise<TestApi> {
+  const logger = testLogger();
+  const runtime = await openProducerRuntime(config, logger, limits);
+  const app = await buildApiServer({ runtime, logger });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    runtime,
+    async close() {
+      await app.close();
+      await runtime.close();
+    },
+  };
+}
+
+export interface KafkaReader {
+  kafka: Kafka;
+  admin: Admin;
+  serde: Serde;
+  close(): Promise<void>;
+}
+
+export async function openKafkaReader(config: Config, runtime: ProducerRuntime): Promise<KafkaReader> {
+  const kafka = createKafka({ config: config.kafka, logger: testLogger() });
+  const admin = kafka.admin();
+  await admin.connect();
+  const serde = await createSerde(createRegistryClient(config.registry.url), runtime.topics);
+  return { kafka, admin, serde, close: () => admin.disconnect() };
+}
+
+export async function postJob(url: string, body: string, headers: Record<string, string>, query = ''): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${url}/v1/jobs${query}`, { method: 'POST', headers, body });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}

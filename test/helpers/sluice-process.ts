@@ -1,0 +1,71 @@
+// Sluice processes (`sluice api`, `sluice executor`) as real child processes, for tests
+// that kill them with SIGKILL or stop them with SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { PROJECT_ROOT, type Config } from '../../src/config.js';
+
+export interface SluiceProcess {
+  /** The first capture group of the ready pattern (an address, say). */
+  ready: string;
+  child: ChildProcess;
+  /** Resolves with the first log line matching `pattern`. */
+  waitForLog(pattern: RegExp): Promise<string>;
+  /** SIGKILL: no chance to clean up. */
+  kill(): Promise<void>;
+  /** Sends `signal` and resolves with the exit code once the process is gone. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** The environment that points a child process at a test's services and topics. */
+export function processEnv(config: Config): Record<string, string> {
+  return {
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    SCHEMA_REGISTRY_URL: config.registry.url,
+    DATABASE_URL: config.database.url,
+    SLUICE_TOPIC_PREFIX: config.kafka.topicPrefix,
+    SLUICE_ITEM_PARTITIONS: String(config.kafka.itemPartitions),
+    SLUICE_LOG_LEVEL: 'info',
+  };
+}
+
+export async function startSluiceProcess(args: string[], env: Record<string, string>, readyOn: RegExp): Promise<SluiceProcess> {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  const listeners: (() => void)[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    logs += chunk.toString();
+    for (const l of listeners) l();
+  });
+  const ready = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const m = chunk.toString().match(readyOn);
+      if (m) resolve(m[1] ?? m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`sluice ${args[0]} exited (${code}) before it was ready:\n${logs.slice(-2000)}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+  return {
+    ready,
+    child,
+    waitForLog: (pattern) =>
+      new Promise((resolve) => {
+        const check = () => {
+          const line = logs.split('\n').find((l) => pattern.test(l));
+          if (line) resolve(line);
+        };
+        listeners.push(check);
+        check();
+      }),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { AdaptiveLimiter } from '../../../src/consumers/adaptive-limiter.js';
+import { TokenBucket } from '../../../src/lib/token-bucket.js';
+
+/** Drives a limiter against an API bucket of `limit` calls/s; returns calls made and 429s. */
+function simulate(limiter: AdaptiveLimiter, limit: number, seconds: number) {
+  const api = new TokenBucket(limit, limit, 0);
+  let calls = 0;
+  let throttled = 0;
+  const admitted: number[] = [];
+  for (let now = 0; now < seconds * 1000; now += 1) {
+    if (limiter.reserve('p', now) !== 0) continue;
+    calls++;
+    if (api.tryTake(now)) {
+      admitted.push(now);
+      limiter.onSucceeded('p', now);
+    } else {
+      throttled++;
+      limiter.onThrottled('p', now);
+    }
+  }
+  return { calls, throttled, admitted };
+}
+
+describe('AdaptiveLimiter', () => {
+  it('gives each profile its own bucket at the configured rate and burst', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 2, burst: 2, ceiling: 2 } });
+    expect([l.reserve('a', 0), l.reserve('a', 0), l.reserve('b', 0)]).toEqual([0, 0, 0]);
+    expect(l.reserve('a', 0)).toBe(500);
+    expect(l.reserve('a', 500)).toBe(0);
+  });
+
+  it('takes per-profile settings over the defaults', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 2, burst: 1, ceiling: 2 }, perProfile: { fast: { ratePerSecond: 100, ceiling: 100 } } });
+    expect(l.rate('fast')).toBeUndefined();
+    l.reserve('fast', 0);
+    expect(l.rate('fast')).toBe(100);
+  });
+
+  it('holds a throttled profile back for Retry-After and cuts its rate', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 10, burst: 10, ceiling: 10 } });
+    l.reserve('p', 0);
+    l.onThrottled('p', 0, 3_000);
+    expect(l.reserve('p', 1_000)).toBe(2_000);
+    expect(l.rate('p')).toBe(9);
+  });
+
+  it('starting far above an unknown limit, converges on it: under 1% 429s after the first minute', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 20, burst: 20, ceiling: 20 } });
+    const warmUp = simulate(l, 4, 60);
+    expect(warmUp.throttled).toBeGreaterThan(0);
+    const after = simulate(l, 4, 600);
+    expect(after.throttled / after.calls).toBeLessThan(0.01);
+    expect(after.admitted.length / (4 * 600)).toBeGreaterThan(0.9); // uses the capacity
+  });
+
+  it('grows back to its ceiling after a throttling spell, never beyond it', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 5, burst: 5, ceiling: 5 } });
+    for (let i = 0; i < 5; i++) l.onThrottled('p', i);
+    expect(l.rate('p')).toBeLessThan(3.5);
+    simulate(l, 100, 600);
+    expect(l.rate('p')).toBe(5);
+  });
+});
+
+describe('AdaptiveLimiter at its ceiling', () => {
+  it('takes an isolated 429 for jitter: holds back without cutting the rate; a second soon after cuts it', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 2, burst: 1, ceiling: 2 } });
+    for (let i = 0; i < 60; i++) l.onSucceeded('p', i * 500);
+    l.onThrottled('p', 30_000);
+    expect(l.rate('p')).toBe(2);
+    expect(l.reserve('p', 30_100)).toBe(400);
+    l.onSucceeded('p', 30_500);
+    l.onThrottled('p', 31_000);
+    expect(l.rate('p')).toBe(1.8);
+  });
+});
