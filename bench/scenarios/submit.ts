@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Partitioners, logLevel, Kafka } from 'kafkajs';
 import { request } from 'undici';
+import { waitForLeaders } from '../../src/kafka/topics.js';
 import { generatedEntityId, generatedProfileId } from '../../src/simulator/entities.js';
 import { alternate, median, type Scenario } from '../harness.js';
 import { startChildServer } from '../support/child-server.js';
@@ -83,7 +84,8 @@ async function bareProducer(brokers: string[], topic: string): Promise<{ itemsPe
   const kafka = new Kafka({ clientId: 'bench-bare', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: false });
+  await waitForLeaders(admin, [topic]);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const value = randomBytes(RECORD_BYTES);

@@ -42,7 +42,10 @@ export async function ensureTopics(admin: Admin, topics: Topics, replicationFact
   const existing = new Set(await admin.listTopics());
   const missing = Object.values(topics).filter((t) => !existing.has(t.name));
   if (missing.length > 0) {
+    // waitForLeaders off: kafkajs's own wait gives up on the UNKNOWN_TOPIC_OR_PARTITION a
+    // fresh KRaft broker answers for a moment; ours (below) waits through it.
     await admin.createTopics({
+      waitForLeaders: false,
       topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor, configEntries: t.configEntries })),
     });
     await waitForLeaders(admin, missing.map((t) => t.name));
@@ -51,9 +54,9 @@ export async function ensureTopics(admin: Admin, topics: Topics, replicationFact
   return missing.map((t) => t.name);
 }
 
-// kafkajs's own waitForLeaders retries only LEADER_NOT_AVAILABLE, but a busy KRaft broker
+// kafkajs's own leader wait retries only LEADER_NOT_AVAILABLE, but a busy KRaft broker
 // answers UNKNOWN_TOPIC_OR_PARTITION for a moment after creating a topic too.
-async function waitForLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<void> {
+export async function waitForLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
