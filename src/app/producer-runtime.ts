@@ -1,6 +1,6 @@
 // Composition root of the producer side, shared by the api process and the CLI: opens
-// Kafka (admin, topics, schemas) and Postgres, builds the submitter and job control, and
-// closes exactly what it opened.
+// Kafka (admin, topics, schemas) and Postgres, builds the submitter, job control and the
+// dead-letter replayer, and closes exactly what it opened.
 import type { Config } from '../config.js';
 import { amazonCatalogue } from '../ads-api/operations.js';
 import { ensureDatabase } from '../db/database.js';
@@ -16,6 +16,8 @@ import { DEFAULT_LIMITS, type SubmissionLimits } from '../producers/item-validat
 import type { Logger } from '../telemetry/logger.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { projectionQueries, type ProjectionQueries } from '../projections/job-queries.js';
+import { deadLetterQueries, type DeadLetterQueries } from '../projections/dead-letter-queries.js';
+import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/dead-letter-replay.js';
 
 export interface ProducerRuntime {
   submitter: JobSubmitter;
@@ -25,6 +27,9 @@ export interface ProducerRuntime {
   limits: SubmissionLimits;
   /** Jobs, progress, items and results as projected in Postgres. */
   queries: ProjectionQueries;
+  /** Dead letters as projected in Postgres. */
+  deadLetters: DeadLetterQueries;
+  replayer: DeadLetterReplayer;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,8 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       submitter: createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger }),
       control: createJobControl({ kafka, serde, topics, jobs }),
       queries: projectionQueries(pool),
+      deadLetters: deadLetterQueries(pool),
+      replayer: createDeadLetterReplayer({ kafka, serde, topics, pool, catalogue }),
       async close() {
         await admin.disconnect();
         await pool.end();

@@ -6,6 +6,7 @@ import { registerApiCommand } from './commands/api.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDlqCommands } from './commands/dlq.js';
 import { registerExecutorCommand } from './commands/executor.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerProjectionCommands } from './commands/projections.js';
@@ -30,6 +31,7 @@ registerExecutorCommand(program);
 registerProjectorCommand(program);
 registerProjectionCommands(program);
 registerJobCommands(program);
+registerDlqCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 // Creates the project's database on the server DATABASE_URL names, if it is missing, and
 // drops one (tests create a database per file and drop it after).
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -22,9 +23,17 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 
 export async function dropDatabase(url: string): Promise<void> {
   const name = databaseName(url);
-  await withMaintenanceClient(url, (client) =>
-    client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`),
-  );
+  await withMaintenanceClient(url, async (client) => {
+    // A pool's end() returns before its connections have closed; terminating one that is
+    // still closing makes pg raise an error in the process that owned it. So wait a
+    // moment for them to go, and force only what is left.
+    for (let tries = 0; tries < 50; tries++) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if (rows[0]!.n === 0) break;
+      await sleep(100);
+    }
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+  });
 }
 
 /** The same server and credentials as `url`, with another database name. */

@@ -21,11 +21,31 @@ export interface JobControlAction {
   reason: string | null;
 }
 
+export interface ReplayedItem {
+  deadLetterId: string;
+  index: number;
+  profileId: string;
+  /** The generation the item now runs as: its dead letter's generation + 1. */
+  replayGeneration: number;
+}
+
+/** Dead letters of one job sent back to the item commands by one replay. */
+export interface DeadLettersReplayed {
+  replayId: string;
+  requestedBy: string | null;
+  /** The replay's filter as JSON. */
+  selection: string;
+  /** JSON object merged into every replayed payload, when given. */
+  patch: string | null;
+  items: ReplayedItem[];
+}
+
 export type JobEventBody =
   | { 'sluice.JobSubmitted': JobSubmitted }
   | { 'sluice.JobPaused': JobControlAction }
   | { 'sluice.JobResumed': JobControlAction }
-  | { 'sluice.JobCancelled': JobControlAction };
+  | { 'sluice.JobCancelled': JobControlAction }
+  | { 'sluice.DeadLettersReplayed': DeadLettersReplayed };
 
 export interface JobEvent {
   eventId: string;

@@ -7,6 +7,7 @@ import type { ProducerRuntime } from '../app/producer-runtime.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerJobReadRoutes } from './routes/job-reads.js';
+import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 
 export interface ApiServerOptions {
   runtime: ProducerRuntime;
@@ -56,5 +57,6 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
 
   registerJobRoutes(app, runtime);
   registerJobReadRoutes(app, runtime.queries);
+  registerDeadLetterRoutes(app, runtime.deadLetters, runtime.replayer);
   return app;
 }

@@ -33,14 +33,14 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-// A cursor is the last row's (submitted_at, job_id), opaque to clients.
-const encodeCursor = (submittedAt: Date, jobId: string) => Buffer.from(JSON.stringify([submittedAt.toISOString(), jobId])).toString('base64url');
+// A cursor is the last row's (time, id), e.g. (submitted_at, job_id), opaque to clients.
+export const encodeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 
 export class InvalidCursor extends Error {
   override readonly name = 'InvalidCursor';
 }
 
-function decodeCursor(cursor: string): [string, string] {
+export function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];

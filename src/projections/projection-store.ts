@@ -3,7 +3,7 @@
 // at all and never twice (records below the stored offset are skipped). The row changes
 // are also idempotent on their own (item-transitions.ts), so a duplicated result event
 // changes nothing either. Every write is one multi-row statement per table.
-import type { DeadLettered, ItemResult, JobEvent } from '../domain/events.js';
+import type { DeadLettered, DeadLettersReplayed, ItemResult, JobEvent } from '../domain/events.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { addTransition, applyResult, TERMINAL_STATUSES, type ItemRow, type ItemStanding, type ItemStatus, type StatusDeltas } from './item-transitions.js';
 
@@ -78,8 +78,15 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[]): Promise<v
       await client.query(`UPDATE jobs SET status = 'paused', updated_at = now() WHERE job_id = $1 AND status IN ('submitted', 'running')`, [e.jobId]);
     } else if ('sluice.JobResumed' in body) {
       await client.query(`UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, updated_at = now() WHERE job_id = $1 AND status = 'paused'`, [e.jobId]);
+    } else if ('sluice.JobCancelled' in body) {
+      await client.query(
+        `UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, to_timestamp($2 / 1000.0)), updated_at = now(),
+           status = CASE WHEN status IN ('completed', 'completed_with_errors') THEN status ELSE 'cancelled' END
+         WHERE job_id = $1`,
+        [e.jobId, e.occurredAt],
+      );
     } else {
-      await client.query(`UPDATE jobs SET status = 'cancelled', updated_at = now() WHERE job_id = $1 AND status NOT IN ('completed', 'completed_with_errors')`, [e.jobId]);
+      await applyReplay(client, e, body['sluice.DeadLettersReplayed']);
     }
   }
   await settleJobs(client, [...new Set(events.map((e) => e.jobId))]);
@@ -117,17 +124,7 @@ async function applyItemResults(client: PoolClient, results: ItemResult[]): Prom
     changed.set(key, next);
   }
   if (changed.size === 0) return;
-  const deltas: StatusDeltas = new Map();
-  const profileDone = new Map<string, { job_id: string; profile_id: string; delta: number }>();
-  for (const [key, row] of changed) {
-    const from = before.get(key);
-    addTransition(deltas, row.jobId, from, row.status);
-    const delta = Number(TERMINAL_STATUSES.includes(row.status)) - Number(from !== undefined && TERMINAL_STATUSES.includes(from));
-    if (delta === 0) continue;
-    const p = profileDone.get(`${row.jobId}/${row.profileId}`) ?? { job_id: row.jobId, profile_id: row.profileId, delta: 0 };
-    p.delta += delta;
-    profileDone.set(`${row.jobId}/${row.profileId}`, p);
-  }
+  const changes: StatusChange[] = [...changed].map(([key, row]) => ({ jobId: row.jobId, profileId: row.profileId, from: before.get(key), to: row.status }));
   await client.query(
     `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
                             last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at)
@@ -146,19 +143,50 @@ async function applyItemResults(client: PoolClient, results: ItemResult[]): Prom
     const a = activity.get(r.jobId);
     activity.set(r.jobId, { tenantId: r.tenantId, first: Math.min(a?.first ?? Infinity, r.occurredAt), last: Math.max(a?.last ?? 0, r.occurredAt) });
   }
-  const counters = [...activity].map(([jobId, a]) => {
-    const d = deltas.get(jobId) ?? {};
-    return { job_id: jobId, tenant_id: a.tenantId, first: a.first, last: a.last, ...Object.fromEntries(Object.entries(COUNTER_COLUMNS).map(([status, column]) => [column, d[status as ItemStatus] ?? 0])) };
-  });
-  const json = JSON.stringify(counters);
   // A placeholder for a job whose JobSubmitted is not projected yet (a separate statement:
   // an UPDATE does not see rows inserted by its own WITH clause).
   await client.query(
     `INSERT INTO jobs (job_id, tenant_id, status, total_items, submitted_at)
      SELECT job_id, tenant_id, 'submitted', 0, to_timestamp(first / 1000.0)
      FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, tenant_id text, first bigint) ON CONFLICT (job_id) DO NOTHING`,
-    [json],
+    [JSON.stringify([...activity].map(([jobId, a]) => ({ job_id: jobId, tenant_id: a.tenantId, first: a.first })))],
   );
+  await applyStatusChanges(client, changes, activity);
+  const replayed = [...changed.values()].filter((row) => row.replayGeneration > 0);
+  if (replayed.length > 0) await reconcileDeadLetters(client, replayed.map((row) => ({ job_id: row.jobId, item_index: row.index })));
+  await settleJobs(client, [...activity.keys()]);
+}
+
+/** An item's projected status changed (from undefined: its first result). */
+interface StatusChange {
+  jobId: string;
+  profileId: string;
+  from: ItemStatus | undefined;
+  to: ItemStatus;
+}
+
+/**
+ * Moves the jobs' status counters and the profiles' done counts by the changes, and
+ * stretches the jobs' first/last activity over the times in `activity` when given.
+ */
+async function applyStatusChanges(client: PoolClient, changes: StatusChange[], activity = new Map<string, { first: number; last: number }>()): Promise<void> {
+  const deltas: StatusDeltas = new Map();
+  const profileDone = new Map<string, { job_id: string; profile_id: string; delta: number }>();
+  for (const c of changes) {
+    addTransition(deltas, c.jobId, c.from, c.to);
+    const delta = Number(TERMINAL_STATUSES.includes(c.to)) - Number(c.from !== undefined && TERMINAL_STATUSES.includes(c.from));
+    if (delta === 0) continue;
+    const key = `${c.jobId}/${c.profileId}`;
+    const p = profileDone.get(key) ?? { job_id: c.jobId, profile_id: c.profileId, delta: 0 };
+    p.delta += delta;
+    profileDone.set(key, p);
+  }
+  const jobIds = new Set([...deltas.keys(), ...activity.keys()]);
+  const counters = [...jobIds].map((jobId) => {
+    const d = deltas.get(jobId) ?? {};
+    const a = activity.get(jobId);
+    return { job_id: jobId, first: a?.first ?? null, last: a?.last ?? null, ...Object.fromEntries(Object.entries(COUNTER_COLUMNS).map(([status, column]) => [column, d[status as ItemStatus] ?? 0])) };
+  });
   await client.query(
     `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, first bigint, last bigint, retrying_items bigint,
                 succeeded_items bigint, failed_items bigint, cancelled_items bigint, skipped_items bigint, dead_lettered_items bigint))
@@ -166,11 +194,13 @@ async function applyItemResults(client: PoolClient, results: ItemResult[]): Prom
        retrying_items = j.retrying_items + d.retrying_items, succeeded_items = j.succeeded_items + d.succeeded_items,
        failed_items = j.failed_items + d.failed_items, cancelled_items = j.cancelled_items + d.cancelled_items,
        skipped_items = j.skipped_items + d.skipped_items, dead_lettered_items = j.dead_lettered_items + d.dead_lettered_items,
-       first_activity_at = LEAST(COALESCE(j.first_activity_at, 'infinity'), to_timestamp(d.first / 1000.0)),
-       last_activity_at = GREATEST(COALESCE(j.last_activity_at, '-infinity'), to_timestamp(d.last / 1000.0)),
+       first_activity_at = CASE WHEN d.first IS NULL THEN j.first_activity_at
+                                ELSE LEAST(COALESCE(j.first_activity_at, 'infinity'), to_timestamp(d.first / 1000.0)) END,
+       last_activity_at = CASE WHEN d.last IS NULL THEN j.last_activity_at
+                               ELSE GREATEST(COALESCE(j.last_activity_at, '-infinity'), to_timestamp(d.last / 1000.0)) END,
        updated_at = now()
      FROM d WHERE j.job_id = d.job_id`,
-    [json],
+    [JSON.stringify(counters)],
   );
   if (profileDone.size > 0) {
     await client.query(
@@ -180,7 +210,69 @@ async function applyItemResults(client: PoolClient, results: ItemResult[]): Prom
       [JSON.stringify([...profileDone.values()])],
     );
   }
-  await settleJobs(client, [...activity.keys()]);
+  await settleJobs(client, [...jobIds]);
+}
+
+/**
+ * A replay sends an item back as a newer generation: it is pending again (its job is
+ * running again) and its dead letter is marked with the replay. Items already at that
+ * generation (their replayed result was projected first) are left as they are.
+ */
+async function applyReplay(client: PoolClient, e: JobEvent, replay: DeadLettersReplayed): Promise<void> {
+  await client.query(
+    `INSERT INTO replays (replay_id, tenant_id, requested_by, selection, patch, item_count, requested_at)
+     VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0))
+     ON CONFLICT (replay_id) DO UPDATE SET item_count = replays.item_count + EXCLUDED.item_count,
+       requested_at = LEAST(replays.requested_at, EXCLUDED.requested_at)`,
+    [replay.replayId, e.tenantId, replay.requestedBy, replay.selection, replay.patch, replay.items.length, e.occurredAt],
+  );
+  const { rows } = await client.query<{ profile_id: string; before: ItemStatus }>(
+    `WITH r AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(index bigint, "replayGeneration" int)),
+     prior AS (SELECT i.item_index, i.status FROM job_items i JOIN r ON r.index = i.item_index
+               WHERE i.job_id = $1 AND i.replay_generation < r."replayGeneration" FOR UPDATE OF i)
+     UPDATE job_items i SET status = 'pending', attempts = 0, replay_generation = r."replayGeneration", last_error_kind = NULL,
+       last_error_reason = NULL, last_error_message = NULL, latency_ms = NULL, updated_at = to_timestamp($3 / 1000.0), projected_at = now()
+     FROM r JOIN prior ON prior.item_index = r.index
+     WHERE i.job_id = $1 AND i.item_index = r.index
+     RETURNING i.profile_id, prior.status AS before`,
+    [e.jobId, JSON.stringify(replay.items), e.occurredAt],
+  );
+  await applyStatusChanges(client, rows.map((r) => ({ jobId: e.jobId, profileId: r.profile_id, from: r.before, to: 'pending' as const })));
+  // Live, a dead letter is projected before anyone can replay it; a rebuild may read the
+  // replay first, and then keeps the replay on a placeholder the dead letter fills in.
+  await client.query(
+    `INSERT INTO dead_letters (dead_letter_id, job_id, tenant_id, item_index, profile_id, status, error_kind, error_reason, error_message,
+                               source_topic, source_partition, source_offset, replay_generation, dead_lettered_at, replay_id, replayed_by, replayed_at)
+     SELECT "deadLetterId", $1, $2, index, "profileId", 'open', '', '', '', '', 0, 0, "replayGeneration" - 1, to_timestamp($5 / 1000.0), $3, $4, to_timestamp($5 / 1000.0)
+     FROM jsonb_to_recordset($6::jsonb) AS x("deadLetterId" text, index bigint, "profileId" text, "replayGeneration" int)
+     ON CONFLICT (dead_letter_id) DO UPDATE SET replay_id = EXCLUDED.replay_id, replayed_by = EXCLUDED.replayed_by,
+       replayed_at = EXCLUDED.replayed_at, updated_at = now()`,
+    [e.jobId, e.tenantId, replay.replayId, replay.requestedBy, e.occurredAt, JSON.stringify(replay.items)],
+  );
+  await reconcileDeadLetters(client, replay.items.map((i) => ({ job_id: e.jobId, item_index: i.index })));
+}
+
+/**
+ * A dead letter's status follows from its item's projected row, whatever order the
+ * replay event, the replayed results and the dead letter itself were projected in: an
+ * item at a newer generation is being replayed (pending, retrying), resolved
+ * (succeeded) or failed again (any other end, or replayed once more after that).
+ */
+async function reconcileDeadLetters(client: PoolClient, items: { job_id: string; item_index: number }[]): Promise<void> {
+  await client.query(
+    `WITH k AS (SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint)),
+     next AS (
+       SELECT d.dead_letter_id, CASE
+           WHEN i.replay_generation > d.replay_generation + 1 THEN 'failed_again'
+           WHEN i.status = 'succeeded' THEN 'resolved'
+           WHEN i.status IN ('pending', 'retrying') THEN 'replaying'
+           ELSE 'failed_again' END AS status
+       FROM k JOIN dead_letters d USING (job_id, item_index)
+       JOIN job_items i ON i.job_id = d.job_id AND i.item_index = d.item_index AND i.replay_generation > d.replay_generation)
+     UPDATE dead_letters d SET status = next.status, updated_at = now()
+     FROM next WHERE d.dead_letter_id = next.dead_letter_id AND d.status <> next.status`,
+    [JSON.stringify(items)],
+  );
 }
 
 const TERMINAL_SUM = TERMINAL_STATUSES.map((s) => COUNTER_COLUMNS[s as Exclude<ItemStatus, 'pending'>]).join(' + ');
@@ -192,11 +284,16 @@ async function settleJobs(client: PoolClient, jobIds: string[]): Promise<void> {
        pending_items = GREATEST(0, total_items - (${TERMINAL_SUM} + retrying_items)),
        status = CASE
          WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN
-           CASE WHEN status = 'cancelled' THEN 'cancelled'
+           -- cancelled only if the cancel stopped something; one that came after the end changed nothing
+           CASE WHEN cancel_requested_at IS NOT NULL AND cancelled_items > 0 THEN 'cancelled'
                 WHEN failed_items + dead_lettered_items > 0 THEN 'completed_with_errors' ELSE 'completed' END
          WHEN status = 'submitted' AND first_activity_at IS NOT NULL THEN 'running'
+         -- a replay sent finished items back: the job runs again until they end
+         WHEN status IN ('completed', 'completed_with_errors') THEN 'running'
          ELSE status END,
-       finished_at = CASE WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN COALESCE(finished_at, last_activity_at) ELSE finished_at END
+       -- the last activity, not the moment the projector saw the last item end: the same
+       -- whatever order a rebuild reads the topics in
+       finished_at = CASE WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN last_activity_at ELSE NULL END
      WHERE job_id = ANY($1::text[])`,
     [jobIds],
   );
@@ -231,7 +328,11 @@ async function applyDeadLetters(client: PoolClient, letters: DeadLettered[]): Pr
      FROM jsonb_to_recordset($1::jsonb) AS x(dead_letter_id text, job_id text, tenant_id text, item_index bigint, profile_id text,
           operation text, error_kind text, error_reason text, error_message text, attempts jsonb, command jsonb, raw_value_hex text,
           source_topic text, source_partition int, source_offset bigint, replay_generation int, occurred_at bigint)
-     ON CONFLICT (dead_letter_id) DO NOTHING`,
+     ON CONFLICT (dead_letter_id) DO UPDATE SET job_id = EXCLUDED.job_id, tenant_id = EXCLUDED.tenant_id, item_index = EXCLUDED.item_index,
+       profile_id = EXCLUDED.profile_id, operation = EXCLUDED.operation, error_kind = EXCLUDED.error_kind, error_reason = EXCLUDED.error_reason,
+       error_message = EXCLUDED.error_message, attempts = EXCLUDED.attempts, command = EXCLUDED.command, raw_value = EXCLUDED.raw_value,
+       source_topic = EXCLUDED.source_topic, source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset,
+       replay_generation = EXCLUDED.replay_generation, dead_lettered_at = EXCLUDED.dead_lettered_at`,
     [
       JSON.stringify(
         letters.map((d) => ({
@@ -256,4 +357,7 @@ async function applyDeadLetters(client: PoolClient, letters: DeadLettered[]): Pr
       ),
     ],
   );
+  // A rebuild may project an item's replayed results before its dead letter.
+  const items = letters.flatMap((d) => (d.command ? [{ job_id: d.command.jobId, item_index: d.command.index }] : []));
+  if (items.length > 0) await reconcileDeadLetters(client, items);
 }

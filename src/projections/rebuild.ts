@@ -14,7 +14,7 @@ import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Projector } from './projector.js';
 
-export const PROJECTION_TABLES = ['jobs', 'job_profiles', 'job_items', 'dead_letters', 'projection_offsets'] as const;
+export const PROJECTION_TABLES = ['jobs', 'job_profiles', 'job_items', 'dead_letters', 'replays', 'projection_offsets'] as const;
 
 export interface RebuildOptions {
   kafka: Kafka;

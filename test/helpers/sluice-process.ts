@@ -1,5 +1,6 @@
 // Sluice processes (`sluice api`, `sluice executor`) as real child processes, for tests
-// that kill them with SIGKILL or stop them with SIGTERM.
+// that kill them with SIGKILL or stop them with SIGTERM, and one-shot CLI commands run
+// to their end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT, type Config } from '../../src/config.js';
@@ -68,4 +69,17 @@ export async function startSluiceProcess(args: string[], env: Record<string, str
       return exited;
     },
   };
+}
+
+/** Runs a one-shot `sluice` command to its end. */
+export function runSluice(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

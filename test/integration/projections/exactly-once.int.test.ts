@@ -10,6 +10,7 @@ import { statusOf } from '../../../src/projections/item-transitions.js';
 import { generatedEntityId, generatedProfileId, type Keyword } from '../../../src/simulator/entities.js';
 import { keywordUpdates, openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
 import { processEnv, startSluiceProcess, type SluiceProcess } from '../../helpers/sluice-process.js';
+import { projectionSnapshot } from '../../helpers/projection-snapshot.js';
 
 const PROFILES = Array.from({ length: 40 }, (_, i) => generatedProfileId('NA', i));
 const PER_PROFILE = 250;
@@ -91,29 +92,10 @@ it('counts every item once through projector kills and duplicated events', async
   }
 });
 
-/** Every projection row, without the columns that say when a row was written. */
-async function snapshot(): Promise<Record<string, unknown[]>> {
-  const tables: Record<string, string> = {
-    jobs: `SELECT * FROM jobs ORDER BY job_id`,
-    job_profiles: `SELECT * FROM job_profiles ORDER BY job_id, profile_id`,
-    job_items: `SELECT * FROM job_items ORDER BY job_id, item_index`,
-    dead_letters: `SELECT * FROM dead_letters ORDER BY dead_letter_id`,
-    projection_offsets: `SELECT * FROM projection_offsets ORDER BY consumer_group, topic, partition`,
-  };
-  const out: Record<string, unknown[]> = {};
-  for (const [table, sql] of Object.entries(tables)) {
-    out[table] = (await pool.query(sql)).rows.map((row: Record<string, unknown>) => {
-      const { updated_at: written, projected_at: _projected, ...rest } = row;
-      return table === 'job_items' ? { ...rest, updated_at: written } : rest; // job_items.updated_at is the result's own time
-    });
-  }
-  return out;
-}
-
 it('rebuilds tables identical to the live ones from the topics', async () => {
   await projector?.kill();
   projector = undefined;
-  const before = await snapshot();
+  const before = await projectionSnapshot(pool);
   expect(before.job_items!.length).toBe(ITEMS);
   const admin = p.reader.admin;
   for (let tries = 0; tries < 100; tries++) {
@@ -123,7 +105,7 @@ it('rebuilds tables identical to the live ones from the topics', async () => {
   }
   const rebuild = await startSluiceProcess(['projections', 'rebuild'], processEnv(p.config), /(rebuilt from \d+ records)/);
   expect(await rebuild.stop('SIGCONT')).toBe(0); // SIGCONT changes nothing: this waits for its own exit
-  expect(await snapshot()).toEqual(before);
+  expect(await projectionSnapshot(pool)).toEqual(before);
   const replaced = await pool.query(`SELECT table_schema FROM information_schema.tables WHERE table_schema LIKE 'replaced_%' AND table_name = 'jobs'`);
   expect(replaced.rowCount).toBe(1); // the tables read above are the rebuilt ones; the old ones were moved aside
 });

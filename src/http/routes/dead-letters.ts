@@ -1,0 +1,120 @@
+// Dead letters over HTTP: GET /v1/dead-letters (a tenant's dead letters by filter, with
+// counts grouped by error), GET /v1/dead-letters/:id (the original command, every
+// attempt, the source coordinates), POST /v1/dead-letters/replay (dry run or replay of
+// a selection, with an optional payload patch and rate cap) and
+// GET /v1/dead-letters/replays/:replayId (how a replay's dead letters stand).
+import type { FastifyInstance } from 'fastify';
+import type { DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
+import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
+import { InvalidCursor } from '../../projections/job-queries.js';
+import { errorBody, header, tenantOf } from '../request-context.js';
+
+const text = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const filterProperties = {
+  jobId: text,
+  profileId: text,
+  operation: text,
+  errorKind: text,
+  reason: text,
+  since: { type: 'string', format: 'date-time' },
+  until: { type: 'string', format: 'date-time' },
+  status: { type: 'string', enum: DEAD_LETTER_STATUSES },
+} as const;
+
+export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: DeadLetterQueries, replayer: DeadLetterReplayer): void {
+  app.get(
+    '/v1/dead-letters',
+    {
+      schema: {
+        summary: "The tenant's dead letters by filter, oldest first, with counts grouped by error",
+        querystring: {
+          type: 'object',
+          properties: { ...filterProperties, limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' }, cursor: { type: 'string', maxLength: 512 } },
+          additionalProperties: false,
+        },
+        response: { 400: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const { limit, cursor, ...filter } = req.query as DeadLetterFilter & { limit?: string; cursor?: string };
+      try {
+        const page = await deadLetters.list(tenantOf(req), filter, { limit: Number(limit ?? 50), cursor });
+        return { ...page, countsByReason: await deadLetters.countByReason(tenantOf(req), filter) };
+      } catch (error) {
+        if (error instanceof InvalidCursor) return reply.code(400).send({ error: 'invalid_cursor', message: error.message });
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/dead-letters/:deadLetterId',
+    {
+      schema: {
+        summary: 'One dead letter: the original command, every attempt with its outcome, the source topic/partition/offset',
+        params: { type: 'object', properties: { deadLetterId: { type: 'string', maxLength: 64 } }, required: ['deadLetterId'] },
+        response: { 404: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const { deadLetterId } = req.params as { deadLetterId: string };
+      return (await deadLetters.read(tenantOf(req), deadLetterId)) ?? reply.code(404).send({ error: 'not_found', message: `no dead letter ${deadLetterId}` });
+    },
+  );
+
+  app.get(
+    '/v1/dead-letters/replays/:replayId',
+    {
+      schema: {
+        summary: "How a replay's dead letters stand: replaying, resolved, failed again",
+        params: { type: 'object', properties: { replayId: { type: 'string', maxLength: 64 } }, required: ['replayId'] },
+      },
+    },
+    async (req) => {
+      const { replayId } = req.params as { replayId: string };
+      return { replayId, ...(await deadLetters.replayOutcome(tenantOf(req), replayId)) };
+    },
+  );
+
+  app.post(
+    '/v1/dead-letters/replay',
+    {
+      schema: {
+        summary: 'Replay the dead letters a filter selects (or, with dryRun, say what would be replayed)',
+        body: {
+          type: 'object',
+          properties: {
+            filter: { type: 'object', properties: filterProperties, additionalProperties: false },
+            patch: { type: 'object', minProperties: 1, maxProperties: 32 },
+            rate: { type: 'number', exclusiveMinimum: 0, maximum: 100_000 },
+            dryRun: { type: 'boolean' },
+          },
+          required: ['filter'],
+          additionalProperties: false,
+        },
+        response: { 202: { type: 'object', additionalProperties: true }, 400: errorBody, 409: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { filter: DeadLetterFilter; patch?: Record<string, unknown>; rate?: number; dryRun?: boolean };
+      const answer = await replayer.replay({
+        tenantId: tenantOf(req),
+        filter: body.filter,
+        patch: body.patch,
+        ratePerSecond: body.rate,
+        dryRun: body.dryRun,
+        requestedBy: header(req, 'x-sluice-user') ?? null,
+      });
+      if (answer.type === 'invalid-patch') {
+        const message = answer.errors.map((e) => `dead letter ${e.deadLetterId}: ${e.field}: ${e.reason}`).join('; ');
+        return reply.code(400).send({ error: 'invalid_patch', message: `${answer.errorCount} problem(s): ${message}`, errors: answer.errors, errorCount: answer.errorCount });
+      }
+      if (answer.type === 'dry-run') return answer;
+      if (answer.replayed === 0) {
+        const why = answer.skipped.map((s) => `${s.reason} (${s.count})`).join('; ');
+        return reply.code(409).send({ error: 'nothing_to_replay', message: answer.selected === 0 ? 'no dead letters match the filter' : `nothing replayed: ${why}`, ...answer });
+      }
+      return reply.code(202).send({ ...answer, links: { outcome: `/v1/dead-letters/replays/${answer.replayId}` } });
+    },
+  );
+}

@@ -1,0 +1,224 @@
+// The DLQ replay tool end to end: a 1,000-item job where 100 items fail permanently
+// (bids above the marketplace's limit) and 50 exhaust their retries (their profile
+// answers 500 to everything). Once the fault is fixed, the invalid group is replayed
+// with a corrected bid from two shells at once and the other group from the CLI and
+// then again over HTTP: every item is sent back exactly once, all 150 dead letters end
+// resolved, the simulator holds the patched bids, and the job's counts agree. A dry run
+// and a patch that does not fit produce nothing; a cancelled job's items are refused; a
+// rebuild from the topics reproduces every projected row of it.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openProjectorRuntime, projectorGroup, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
+import { createPool } from '../../../src/db/pool.js';
+import type { ItemRequested } from '../../../src/domain/events.js';
+import { buildApiServer } from '../../../src/http/server.js';
+import type { JobProgress } from '../../../src/projections/job-progress.js';
+import type { DeadLetterDetail, DeadLetterSummary, ReasonCount } from '../../../src/projections/dead-letter-queries.js';
+import type { Keyword } from '../../../src/simulator/entities.js';
+import { generatedEntityId, generatedProfileId } from '../../../src/simulator/entities.js';
+import { keywordUpdates, openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
+import { testLogger } from '../../helpers/services.js';
+import { processEnv, runSluice } from '../../helpers/sluice-process.js';
+import { committedEndOffsets, readTopic } from '../../helpers/topic-reader.js';
+import { projectionSnapshot } from '../../helpers/projection-snapshot.js';
+
+const [P0, P1, FAILING] = [0, 1, 2].map((i) => generatedProfileId('NA', i)) as [string, string, string];
+const PER_PROFILE = 475;
+const INVALID_BID = 5_000; // above the US maximum of 1,000: a permanent per-entity error
+const PATCHED_BID = 2.5;
+const isInvalid = (i: number) => i % 19 === 7 || i % 19 === 15; // 50 of each 475
+const headers = { 'x-sluice-tenant': 't1', 'x-sluice-user': 'ops@example.com' };
+
+let p: TestPipeline;
+let projector: ProjectorRuntime | undefined;
+let api: { url: string; close(): Promise<void> };
+let jobId: string;
+
+beforeAll(async () => {
+  p = await openTestPipeline({
+    simulator: {
+      generate: { profilesPerRegion: 0 },
+      profiles: [
+        { profileId: P0, region: 'NA', keywords: PER_PROFILE, campaigns: 1, targets: 0 },
+        { profileId: P1, region: 'NA', keywords: PER_PROFILE, campaigns: 1, targets: 0 },
+        { profileId: FAILING, region: 'NA', keywords: 50, campaigns: 1, targets: 0, faults: { http500: 1 } },
+      ],
+      rateLimit: { ratePerSecond: 50, burst: 10 },
+    },
+    env: { SLUICE_MAX_ATTEMPTS: '3', SLUICE_RETRY_BASE_MS: '50', SLUICE_RETRY_MAX_MS: '200', SLUICE_BREAKER_RESET_MS: '300', SLUICE_PROFILE_RATE: '40' },
+  });
+  projector = await openProjectorRuntime(p.config, testLogger());
+  const app = await buildApiServer({ runtime: p.producer, logger: testLogger() });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  api = { url, close: () => app.close() };
+
+  const bids = (i: number) => (isInvalid(i) ? INVALID_BID : 1 + (i % 40) / 10);
+  jobId = await p.submit([...keywordUpdates(P0, PER_PROFILE, bids), ...keywordUpdates(P1, PER_PROFILE, bids), ...keywordUpdates(FAILING, 50)]);
+  await waitForJob(jobId, (j) => j.status === 'completed_with_errors');
+}, 120_000);
+
+afterAll(async () => {
+  await api?.close();
+  await projector?.close();
+  await p?.close();
+});
+
+async function get<T>(path: string, h: Record<string, string> = headers): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${api.url}${path}`, { headers: h });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function postReplay(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${api.url}/v1/dead-letters/replay`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function waitForJob(id: string, done: (p: JobProgress) => boolean, timeoutMs = 90_000): Promise<JobProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${api.url}/v1/jobs/${id}`, { headers });
+    if (res.status === 200) {
+      const progress = (await res.json()) as JobProgress;
+      if (done(progress)) return progress;
+      if (Date.now() > deadline) throw new Error(`job ${id} did not get there: ${JSON.stringify(progress)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function replayedCommands(): Promise<ItemRequested[]> {
+  const records = await readTopic(p.reader.kafka, p.reader.serde, p.producer.topics, 'itemCommands', { idleMs: 1_000 });
+  return records.map((r) => r.value).filter((c) => c.jobId === jobId && c.replayGeneration > 0);
+}
+
+let invalidReason: string;
+
+it('lists the dead letters by filter, counts them by reason, and shows one in full', async () => {
+  const { body: all } = await get<{ items: DeadLetterSummary[]; countsByReason: ReasonCount[] }>(`/v1/dead-letters?jobId=${jobId}&limit=500`);
+  expect(all.items).toHaveLength(150);
+  expect(all.items.every((d) => d.status === 'open')).toBe(true);
+  const exhausted = all.countsByReason.find((c) => c.reason === 'RETRIES_EXHAUSTED');
+  const invalid = all.countsByReason.filter((c) => c.reason !== 'RETRIES_EXHAUSTED');
+  expect(exhausted).toMatchObject({ errorKind: 'http500', count: 50 });
+  expect(invalid).toHaveLength(1);
+  expect(invalid[0]!.count).toBe(100);
+  invalidReason = invalid[0]!.reason;
+
+  const { body: failing } = await get<{ items: DeadLetterSummary[] }>(`/v1/dead-letters?jobId=${jobId}&profileId=${FAILING}&limit=500`);
+  expect(failing.items.map((d) => d.index).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * PER_PROFILE + i));
+  const { body: page1 } = await get<{ items: DeadLetterSummary[]; nextCursor: string }>(`/v1/dead-letters?jobId=${jobId}&limit=100`);
+  const { body: page2 } = await get<{ items: DeadLetterSummary[]; nextCursor: string | null }>(`/v1/dead-letters?jobId=${jobId}&limit=100&cursor=${page1.nextCursor}`);
+  expect(new Set([...page1.items, ...page2.items].map((d) => d.deadLetterId)).size).toBe(150);
+  expect(page2.nextCursor).toBeNull();
+
+  const { status, body: detail } = await get<DeadLetterDetail>(`/v1/dead-letters/${failing.items[0]!.deadLetterId}`);
+  expect(status).toBe(200);
+  expect(detail.command).toMatchObject({ jobId, profileId: FAILING, operation: 'keyword.setBid', attempt: 1, replayGeneration: 0 });
+  expect(detail.attempts.map((a) => a.outcome)).toEqual(['transient', 'transient', 'transient']);
+  expect(detail.source.topic).toBe(p.producer.topics.itemCommands.name);
+  expect((await get(`/v1/dead-letters/${detail.deadLetterId}`, { 'x-sluice-tenant': 'someone-else' })).status).toBe(404);
+  expect((await get<{ items: unknown[] }>(`/v1/dead-letters?jobId=${jobId}`, { 'x-sluice-tenant': 'someone-else' })).body.items).toEqual([]);
+
+  const cli = await runSluice(['dlq', 'ls', '--tenant', 't1', '--job', jobId, '--reason', 'RETRIES_EXHAUSTED', '--limit', '500'], processEnv(p.config));
+  expect(cli.code).toBe(0);
+  expect(cli.stdout).toContain('50\thttp500\tRETRIES_EXHAUSTED');
+  expect(cli.stdout.split('\n').filter((l) => l.includes(`\t${jobId}\t`))).toHaveLength(50);
+}, 60_000);
+
+it('a dry run, and a patch that does not fit, produce nothing', async () => {
+  const before = await committedEndOffsets(p.reader.admin, p.producer.topics);
+  const dry = await runSluice(['dlq', 'replay', '--tenant', 't1', '--job', jobId, '--dry-run'], processEnv(p.config));
+  expect(dry.code).toBe(0);
+  expect(dry.stdout).toContain('150 dead letter(s) selected; would replay 150');
+  expect(dry.stdout).toContain(`${jobId}\t${FAILING}\tRETRIES_EXHAUSTED\t50`);
+  expect(dry.stdout).toContain(`${jobId}\t${P0}\t${invalidReason}\t50`);
+
+  const badPatch = await postReplay({ filter: { jobId, reason: invalidReason }, patch: { bid: -1 } });
+  expect(badPatch.status).toBe(400);
+  expect(badPatch.body).toMatchObject({ error: 'invalid_patch', errorCount: 100 });
+  expect(String(badPatch.body.message)).toMatch(/dead letter [0-9a-f-]{36}: payload\.bid: must be greater than 0/);
+  const unknownField = await runSluice(['dlq', 'replay', '--tenant', 't1', '--job', jobId, '--patch', '{"bidd":1}'], processEnv(p.config));
+  expect(unknownField.code).toBe(1);
+  expect(unknownField.stderr).toMatch(/payload: Unrecognized key.*bidd/);
+  expect((await runSluice(['dlq', 'replay', '--tenant', 't1', '--job', jobId, '--patch', '{bid:'], processEnv(p.config))).stderr).toContain('--patch: not JSON');
+
+  expect(await committedEndOffsets(p.reader.admin, p.producer.topics)).toEqual(before);
+  const { body } = await get<{ items: DeadLetterSummary[] }>(`/v1/dead-letters?jobId=${jobId}&status=open&limit=500`);
+  expect(body.items).toHaveLength(150);
+}, 60_000);
+
+it('replayed from two shells at once and again over HTTP: each item sent once, all resolved with the patched bids, counts agree', async () => {
+  await p.sim.admin.setKnobs({ profileFaults: { [FAILING]: { http500: 0 } } }); // the cause is fixed
+
+  const env = processEnv(p.config);
+  const invalidGroup = ['dlq', 'replay', '--tenant', 't1', '--job', jobId, '--reason', invalidReason, '--patch', JSON.stringify({ bid: PATCHED_BID }), '--no-wait', '--by', 'shell'];
+  const shells = await Promise.all([runSluice(invalidGroup, env), runSluice(invalidGroup, env)]);
+  const sent = shells.map((s) => Number(s.stdout.match(/replayed (\d+)/)?.[1] ?? NaN));
+  expect(sent.reduce((a, b) => a + b, 0)).toBe(100); // whichever shell won each item, none twice
+
+  const exhaustedGroup = await runSluice(['dlq', 'replay', '--tenant', 't1', '--job', jobId, '--reason', 'RETRIES_EXHAUSTED', '--rate', '100'], env);
+  expect(exhaustedGroup.stdout).toContain('resolved: 50, failed again: 0');
+  expect(exhaustedGroup.code).toBe(0);
+
+  const again = await postReplay({ filter: { jobId } });
+  expect(again.status).toBe(409);
+  expect(again.body).toMatchObject({ error: 'nothing_to_replay', selected: 150, replayed: 0 });
+
+  const progress = await waitForJob(jobId, (j) => j.status === 'completed');
+  expect(progress.counts).toMatchObject({ succeeded: 1000, deadLettered: 0, failed: 0, pending: 0, retrying: 0 });
+  const { body: letters } = await get<{ items: DeadLetterSummary[] }>(`/v1/dead-letters?jobId=${jobId}&limit=500`);
+  expect(letters.items.map((d) => d.status)).toEqual(Array(150).fill('resolved'));
+  const { body: detail } = await get<DeadLetterDetail>(`/v1/dead-letters/${letters.items[0]!.deadLetterId}`);
+  expect(detail.replayedBy).not.toBeNull();
+
+  const commands = await replayedCommands();
+  expect(commands).toHaveLength(150);
+  expect(new Set(commands.map((c) => c.itemId)).size).toBe(150);
+  expect(commands.every((c) => c.attempt === 1 && c.replayGeneration === 1)).toBe(true);
+
+  for (const profileId of [P0, P1]) {
+    const keywords = await p.sim.admin.entities<Keyword>(profileId, 'keywords');
+    const byId = new Map(keywords.map((k) => [k.keywordId, k.bid]));
+    for (let i = 0; i < PER_PROFILE; i++) expect(byId.get(generatedEntityId(profileId, 'keywords', i))).toBe(isInvalid(i) ? PATCHED_BID : 1 + (i % 40) / 10);
+  }
+  const failing = await p.sim.admin.entities<Keyword>(FAILING, 'keywords');
+  const expected = keywordUpdates(FAILING, 50).map((u) => [u.payload.keywordId, u.payload.bid]);
+  expect(failing.map((k) => [k.keywordId, k.bid]).sort()).toEqual(expected.sort());
+}, 120_000);
+
+it("refuses to replay a cancelled job's items, saying why", async () => {
+  const cancelled = await p.submit([{ profileId: P0, payload: { keywordId: generatedEntityId(P0, 'keywords', 0), bid: INVALID_BID } }]);
+  await waitForJob(cancelled, (j) => j.counts.deadLettered === 1);
+  expect(await p.producer.control.control({ tenantId: 't1', jobId: cancelled, action: 'cancel' })).toMatchObject({ type: 'applied' });
+  const before = await committedEndOffsets(p.reader.admin, p.producer.topics);
+  const refused = await postReplay({ filter: { jobId: cancelled }, patch: { bid: PATCHED_BID } });
+  expect(refused.status).toBe(409);
+  expect(refused.body.message).toBe(`nothing replayed: job ${cancelled} is cancelled: its items are not replayed (1)`);
+  const cli = await runSluice(['dlq', 'replay', '--tenant', 't1', '--job', cancelled], processEnv(p.config));
+  expect(cli.code).toBe(1);
+  expect(cli.stdout).toContain(`skipped 1: job ${cancelled} is cancelled`);
+  // The refusals produced nothing.
+  expect(await committedEndOffsets(p.reader.admin, p.producer.topics)).toEqual(before);
+}, 60_000);
+
+it('a rebuild from the topics reproduces the replayed state row for row', async () => {
+  await projector!.close();
+  projector = undefined;
+  const pool = createPool({ url: p.config.database.url, max: 1 });
+  try {
+    const before = await projectionSnapshot(pool);
+    const replays = before.replays as { item_count: string; requested_by: string }[];
+    expect(replays.reduce((sum, r) => sum + Number(r.item_count), 0)).toBe(150); // a shell that won nothing recorded nothing
+    expect(new Set(replays.map((r) => r.requested_by))).toEqual(new Set(['shell', process.env.USER ?? null]));
+    expect(before.dead_letters!.filter((d) => (d as { status: string }).status === 'resolved')).toHaveLength(150);
+    for (let tries = 0; tries < 100; tries++) {
+      const { groups } = await p.reader.admin.describeGroups([projectorGroup(p.config)]);
+      if ((groups[0]?.members.length ?? 0) === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const rebuild = await runSluice(['projections', 'rebuild'], processEnv(p.config));
+    expect(rebuild.code).toBe(0);
+    expect(await projectionSnapshot(pool)).toEqual(before);
+  } finally {
+    await pool.end();
+  }
+}, 60_000);
