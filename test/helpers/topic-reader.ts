@@ -11,6 +11,8 @@ export interface ReadRecord<R extends TopicRole> {
   partition: number;
   offset: number;
   key: string;
+  /** The record's timestamp: when it was produced (ms). */
+  timestamp: number;
   value: TopicValues[R];
 }
 
@@ -28,7 +30,7 @@ export async function readTopic<R extends TopicRole>(kafka: Kafka, serde: Serde,
   });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      records.push({ partition, offset: Number(message.offset), key: String(message.key), value: await serde.decode(role, message.value as Buffer) });
+      records.push({ partition, offset: Number(message.offset), key: String(message.key), timestamp: Number(message.timestamp), value: await serde.decode(role, message.value as Buffer) });
       last = Date.now();
     },
   });

@@ -25,6 +25,7 @@ const [P0, P1, FAILING] = [0, 1, 2].map((i) => generatedProfileId('NA', i)) as [
 const PER_PROFILE = 475;
 const INVALID_BID = 5_000; // above the US maximum of 1,000: a permanent per-entity error
 const PATCHED_BID = 2.5;
+const RATE = 25; // items/s for the paced replay
 const isInvalid = (i: number) => i % 19 === 7 || i % 19 === 15; // 50 of each 475
 const headers = { 'x-sluice-tenant': 't1', 'x-sluice-user': 'ops@example.com' };
 
@@ -85,9 +86,9 @@ async function waitForJob(id: string, done: (p: JobProgress) => boolean, timeout
   }
 }
 
-async function replayedCommands(): Promise<ItemRequested[]> {
+async function replayedCommands(): Promise<{ timestamp: number; value: ItemRequested }[]> {
   const records = await readTopic(p.reader.kafka, p.reader.serde, p.producer.topics, 'itemCommands', { idleMs: 1_000 });
-  return records.map((r) => r.value).filter((c) => c.jobId === jobId && c.replayGeneration > 0);
+  return records.filter((r) => r.value.jobId === jobId && r.value.replayGeneration > 0);
 }
 
 let invalidReason: string;
@@ -155,7 +156,7 @@ it('replayed from two shells at once and again over HTTP: each item sent once, a
   const sent = shells.map((s) => Number(s.stdout.match(/replayed (\d+)/)?.[1] ?? NaN));
   expect(sent.reduce((a, b) => a + b, 0)).toBe(100); // whichever shell won each item, none twice
 
-  const exhaustedGroup = await runSluice(['dlq', 'replay', '--tenant', 't1', '--job', jobId, '--reason', 'RETRIES_EXHAUSTED', '--rate', '100'], env);
+  const exhaustedGroup = await runSluice(['dlq', 'replay', '--tenant', 't1', '--job', jobId, '--reason', 'RETRIES_EXHAUSTED', '--rate', String(RATE)], env);
   expect(exhaustedGroup.stdout).toContain('resolved: 50, failed again: 0');
   expect(exhaustedGroup.code).toBe(0);
 
@@ -170,8 +171,12 @@ it('replayed from two shells at once and again over HTTP: each item sent once, a
   const { body: detail } = await get<DeadLetterDetail>(`/v1/dead-letters/${letters.items[0]!.deadLetterId}`);
   expect(detail.replayedBy).not.toBeNull();
 
-  const commands = await replayedCommands();
+  const records = await replayedCommands();
+  const commands = records.map((r) => r.value);
   expect(commands).toHaveLength(150);
+  // --rate: the 50 went out in chunks of 3 (a tenth of a second's worth) at 25 items/s.
+  const paced = records.filter((r) => r.value.profileId === FAILING).map((r) => r.timestamp);
+  expect(Math.max(...paced) - Math.min(...paced)).toBeGreaterThanOrEqual(((50 - 3) / RATE) * 1000 * 0.9);
   expect(new Set(commands.map((c) => c.itemId)).size).toBe(150);
   expect(commands.every((c) => c.attempt === 1 && c.replayGeneration === 1)).toBe(true);
 
