@@ -45,21 +45,23 @@ export async function* valueItems(values: Iterable<unknown> | AsyncIterable<unkn
 
 export async function* ndjsonItems(stream: ByteSource, maxItemBytes: number): AsyncGenerator<SourceItem> {
   let index = 0;
-  for await (const line of boundedLines(stream, maxItemBytes)) {
-    if (line.overflow) {
-      yield { index: index++, error: { field: 'line', reason: `longer than the ${maxItemBytes}-byte item limit` }, bytes: line.bytes };
-      continue;
+  for await (const lines of boundedLines(stream, maxItemBytes)) {
+    for (const line of lines) {
+      if (line.overflow) {
+        yield { index: index++, error: { field: 'line', reason: `longer than the ${maxItemBytes}-byte item limit` }, bytes: line.bytes };
+        continue;
+      }
+      const text = line.text.trim();
+      if (text === '') continue;
+      let parsed: SourceItem;
+      try {
+        parsed = { index, value: JSON.parse(text), bytes: line.bytes };
+      } catch (error) {
+        parsed = { index, error: { field: 'line', reason: `not valid JSON (${(error as Error).message})` }, bytes: line.bytes };
+      }
+      index++;
+      yield parsed;
     }
-    const text = line.text.trim();
-    if (text === '') continue;
-    let parsed: SourceItem;
-    try {
-      parsed = { index, value: JSON.parse(text), bytes: line.bytes };
-    } catch (error) {
-      parsed = { index, error: { field: 'line', reason: `not valid JSON (${(error as Error).message})` }, bytes: line.bytes };
-    }
-    index++;
-    yield parsed;
   }
 }
 
@@ -121,31 +123,46 @@ function typedCells(fields: Record<string, string>, schema: z.ZodType | undefine
   );
 }
 
-/** Lines of a byte stream, each at most `max` bytes kept; longer ones are flagged and dropped. */
-async function* boundedLines(stream: ByteSource, max: number): AsyncGenerator<{ text: string; bytes: number; overflow: boolean }> {
+interface Line {
+  text: string;
+  bytes: number;
+  overflow: boolean;
+}
+
+/**
+ * Lines of a byte stream, each at most `max` bytes kept; longer ones are flagged and
+ * dropped. Yields the lines each chunk completes together (one await per chunk, not per
+ * line: a million-line body makes the difference show).
+ */
+async function* boundedLines(stream: ByteSource, max: number): AsyncGenerator<Line[]> {
+  // The start of a line that began in an earlier chunk (copied: the stream may reuse its buffers).
   let parts: Buffer[] = [];
   let size = 0;
   let overflow = false;
   for await (const raw of stream) {
-    let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const lines: Line[] = [];
+    let start = 0;
     let nl: number;
-    while ((nl = chunk.indexOf(10)) !== -1) {
-      const piece = chunk.subarray(0, nl);
-      const bytes = size + piece.length;
-      if (!overflow && bytes <= max) parts.push(piece);
-      yield { text: overflow || bytes > max ? '' : Buffer.concat(parts).toString('utf8'), bytes, overflow: overflow || bytes > max };
+    while ((nl = chunk.indexOf(10, start)) !== -1) {
+      const bytes = size + nl - start;
+      const tooLong = overflow || bytes > max;
+      // Most lines lie within one chunk: decoded in place, with no copy.
+      const text = tooLong ? '' : parts.length === 0 ? chunk.toString('utf8', start, nl) : Buffer.concat([...parts, chunk.subarray(start, nl)]).toString('utf8');
+      lines.push({ text, bytes, overflow: tooLong });
       parts = [];
       size = 0;
       overflow = false;
-      chunk = chunk.subarray(nl + 1);
+      start = nl + 1;
     }
-    size += chunk.length;
+    size += chunk.length - start;
     if (size > max) {
       overflow = true;
       parts = [];
-    } else if (chunk.length > 0) {
-      parts.push(Buffer.from(chunk)); // copy: the stream may reuse its buffer
+    } else if (start < chunk.length) {
+      parts.push(Buffer.from(chunk.subarray(start)));
     }
+    if (lines.length > 0) yield lines;
   }
-  if (size > 0) yield { text: overflow ? '' : Buffer.concat(parts).toString('utf8'), bytes: size, overflow };
+  if (size > 0) yield [{ text: overflow ? '' : Buffer.concat(parts).toString('utf8'), bytes: size, overflow }];
 }

@@ -19,10 +19,15 @@ export interface SpooledRecord {
 }
 
 export interface ItemSpool {
-  append(record: SpooledRecord): Promise<void>;
+  /**
+   * Adds a record; returns a promise only when it had to write a full buffer out (await
+   * it: that is the backpressure), so the common case costs no await.
+   */
+  append(record: SpooledRecord): Promise<void> | undefined;
   /** Closes the files for writing; then `records()` reads them back, interleaved by key. */
   seal(): Promise<void>;
-  records(): AsyncGenerator<SpooledRecord>;
+  /** The records in order, a file read's worth at a time (one await per read, not per record). */
+  records(): AsyncGenerator<SpooledRecord[]>;
   remove(): Promise<void>;
 }
 
@@ -62,9 +67,9 @@ export async function createItemSpool(dir = tmpdir()): Promise<ItemSpool> {
 }
 
 interface SpoolFile {
-  append(record: SpooledRecord): Promise<void>;
+  append(record: SpooledRecord): Promise<void> | undefined;
   seal(): Promise<void>;
-  records(): AsyncGenerator<SpooledRecord>;
+  records(): AsyncGenerator<SpooledRecord[]>;
   close(): Promise<void>;
 }
 
@@ -86,20 +91,25 @@ function spoolFile(file: string): SpoolFile {
     used = 0;
     if (!out.write(full)) await once(out, 'drain');
   };
+  const put = ({ key, value }: SpooledRecord) => {
+    const keyLength = buffer.write(key, used + HEADER);
+    buffer.writeUInt16BE(keyLength, used);
+    buffer.writeUInt32BE(value.length, used + 2);
+    buffer.set(value, used + HEADER + keyLength); // set: cheaper than copy for small values
+    used += HEADER + keyLength + value.length;
+  };
   return {
-    async append({ key, value }) {
+    append(record) {
       check();
-      const keyLength = Buffer.byteLength(key);
-      const size = HEADER + keyLength + value.length;
-      if (used + size > buffer.length) {
-        await flush();
-        if (size > buffer.length) buffer = Buffer.allocUnsafe(size);
+      const size = HEADER + Buffer.byteLength(record.key) + record.value.length;
+      if (used + size <= buffer.length) {
+        put(record);
+        return undefined;
       }
-      buffer.writeUInt16BE(keyLength, used);
-      buffer.writeUInt32BE(value.length, used + 2);
-      buffer.write(key, used + HEADER);
-      value.copy(buffer, used + HEADER + keyLength);
-      used += size;
+      return flush().then(() => {
+        if (size > buffer.length) buffer = Buffer.allocUnsafe(size);
+        put(record);
+      });
     },
     async seal() {
       await flush();
@@ -111,6 +121,7 @@ function spoolFile(file: string): SpoolFile {
       let pending: Buffer = Buffer.alloc(0);
       for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
         pending = pending.length ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+        const records: SpooledRecord[] = [];
         let at = 0;
         while (pending.length - at >= HEADER) {
           const keyLength = pending.readUInt16BE(at);
@@ -118,10 +129,11 @@ function spoolFile(file: string): SpoolFile {
           const end = at + HEADER + keyLength + valueLength;
           if (end > pending.length) break;
           const key = pending.toString('utf8', at + HEADER, at + HEADER + keyLength);
-          yield { key, value: pending.subarray(at + HEADER + keyLength, end) };
+          records.push({ key, value: pending.subarray(at + HEADER + keyLength, end) });
           at = end;
         }
         pending = pending.subarray(at);
+        if (records.length > 0) yield records;
       }
       if (pending.length > 0) throw new Error(`the job's spool file ends in a partial record (${pending.length} bytes)`);
     },

@@ -82,7 +82,8 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
           }
           if (errors.count === 0) {
             const command = itemCommand({ jobId, tenantId: request.tenantId }, source.index, checked.item, requestedAt);
-            await spool.append({ key: command.profileId, value: options.serde.encode('itemCommands', command) });
+            const writing = spool.append({ key: command.profileId, value: options.serde.encode('itemCommands', command) });
+            if (writing) await writing;
             hash.update(`${command.profileId}\u0000${command.operation}\u0000${command.payload}\n`);
             profiles.set(checked.item.profileId, (profiles.get(checked.item.profileId) ?? 0) + 1);
           }

@@ -52,17 +52,21 @@ export function itemCommand(job: { jobId: string; tenantId: string }, index: num
 }
 
 /** The same records under another job id (a job taken over from a dead submitter keeps its id). */
-export async function* underJobId(records: AsyncIterable<SpooledRecord>, serde: Serde, jobId: string): AsyncGenerator<SpooledRecord> {
-  for await (const { key, value } of records) {
-    const command = await serde.decode('itemCommands', value);
-    yield { key, value: serde.encode('itemCommands', { ...command, jobId, itemId: `${jobId}:${command.index}` }) };
+export async function* underJobId(chunks: AsyncIterable<SpooledRecord[]>, serde: Serde, jobId: string): AsyncGenerator<SpooledRecord[]> {
+  for await (const records of chunks) {
+    const renamed: SpooledRecord[] = [];
+    for (const { key, value } of records) {
+      const command = await serde.decode('itemCommands', value);
+      renamed.push({ key, value: serde.encode('itemCommands', { ...command, jobId, itemId: `${jobId}:${command.index}` }) });
+    }
+    yield renamed;
   }
 }
 
 /** The consumer group whose offset marks a job's transaction as committed. */
 export const commitMarkerGroup = (topics: Topics, jobId: string) => `${topics.jobEvents.name}.submitted.${jobId}`;
 
-export async function produceJob(options: JobTransactionOptions, job: JobHeader, records: AsyncIterable<SpooledRecord>): Promise<void> {
+export async function produceJob(options: JobTransactionOptions, job: JobHeader, chunks: AsyncIterable<SpooledRecord[]>): Promise<void> {
   const { kafka, serde, topics } = options;
   // One transactional id per job: a retry after a crash fences the dead submitter.
   await withTransaction(kafka, { transactionalId: `sluice-submit-${job.jobId}`, transactionTimeoutMs: options.transactionTimeoutMs }, async (txn) => {
@@ -106,12 +110,14 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
       produced += messages.length;
       options.onProgress?.(produced);
     };
-    for await (const record of records) {
-      batch.push(record);
-      const partition = partitionOf(record.key);
-      const bytes = (partitionBytes.get(partition) ?? 0) + record.value.length;
-      partitionBytes.set(partition, bytes);
-      if (batch.length >= options.batchSize || bytes >= MAX_SEND_BYTES) await flush();
+    for await (const records of chunks) {
+      for (const record of records) {
+        batch.push(record);
+        const partition = partitionOf(record.key);
+        const bytes = (partitionBytes.get(partition) ?? 0) + record.value.length;
+        partitionBytes.set(partition, bytes);
+        if (batch.length >= options.batchSize || bytes >= MAX_SEND_BYTES) await flush();
+      }
     }
     if (batch.length > 0) await flush();
     await inFlight;
@@ -132,7 +138,18 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
 function partitionerFor(topic: Topics['itemCommands']): (key: string) => number {
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: topic.partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
-  return (key) => partitioner({ topic: topic.name, partitionMetadata, message: { key, value: null } });
+  // A job has far fewer profiles than items: each key is hashed once (the cache is bounded
+  // for the rare job of very many profiles).
+  const known = new Map<string, number>();
+  return (key) => {
+    let partition = known.get(key);
+    if (partition === undefined) {
+      partition = partitioner({ topic: topic.name, partitionMetadata, message: { key, value: null } });
+      if (known.size >= 100_000) known.clear();
+      known.set(key, partition);
+    }
+    return partition;
+  };
 }
 
 /** Whether a job's transaction committed, read from its commit marker. */

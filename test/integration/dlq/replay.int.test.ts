@@ -176,7 +176,8 @@ it('replayed from two shells at once and again over HTTP: each item sent once, a
   expect(commands).toHaveLength(150);
   // --rate: the 50 went out in chunks of 3 (a tenth of a second's worth) at 25 items/s.
   const paced = records.filter((r) => r.value.profileId === FAILING).map((r) => r.timestamp);
-  expect(Math.max(...paced) - Math.min(...paced)).toBeGreaterThanOrEqual(((50 - 3) / RATE) * 1000 * 0.9);
+  // (less a margin: the first chunk is stamped after its claims were written, the bucket started before)
+  expect(Math.max(...paced) - Math.min(...paced)).toBeGreaterThanOrEqual(((50 - 3) / RATE) * 1000 * 0.75);
   expect(new Set(commands.map((c) => c.itemId)).size).toBe(150);
   expect(commands.every((c) => c.attempt === 1 && c.replayGeneration === 1)).toBe(true);
 

@@ -8,7 +8,7 @@ describe('the item spool', () => {
     for (const [key, n] of input) await spool.append({ key, value: Buffer.from(`${key}${n}`) });
     await spool.seal();
     const out: string[] = [];
-    for await (const r of spool.records()) out.push(r.value.toString());
+    for await (const records of spool.records()) out.push(...records.map((r) => r.value.toString()));
     await spool.remove();
 
     const runs: string[] = [];
