@@ -51,7 +51,7 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
     return Array.isArray(v) ? v[0] : v;
   };
   const respond = (status: number, body: unknown, profileId?: string, headers: Record<string, string> = {}) => {
-    ctx.counters.call(status, profileId);
+    ctx.counters.call(status, profileId, ctx.now());
     return void reply.code(status).headers(headers).send(body);
   };
 
@@ -94,7 +94,7 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
 
   const fault = ctx.knobs.callFault(faults);
   if (fault === 'reset') {
-    ctx.counters.call(0, profileId);
+    ctx.counters.call(0, profileId, ctx.now());
     reply.hijack();
     req.raw.socket.resetAndDestroy();
     return;
@@ -120,7 +120,7 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
 
   if (ctx.knobs.chance(faults.timeoutAfterCommit)) {
     // The write has been applied; the caller never hears so.
-    ctx.counters.call(0, profileId);
+    ctx.counters.call(0, profileId, ctx.now());
     reply.hijack();
     await sleep(ctx.knobs.current.timeoutAfterCommitDelayMs);
     req.raw.socket.destroy();

@@ -1,7 +1,7 @@
 // The adaptive limiter against the simulator's real buckets: an executor that believes
 // each profile may make 30 calls/s, against an API that allows 20, learns the limit
 // from the 429s of a first job; through a second job it keeps under 1% of its calls
-// throttled, no profile is ever admitted more than its bucket holds in a second, and
+// throttled, never attempts more calls in a second than the bucket holds, and
 // the capacity is used (makespan close to the ideal). Meanwhile no partition ever has
 // more records in work than the read-ahead allows (memory stays flat for any job size).
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ async function runJob(calls: number, bid: number) {
   return (Date.now() - startedAt) / 1000;
 }
 
-it('learns each profile limit from 429s, then stays under it: <1% throttled, limit never exceeded, capacity used', async () => {
+it('learns each profile limit from 429s, then stays under it: <1% throttled, no more calls attempted than the limit, capacity used', async () => {
   await runJob(100, 1); // adaptation
   const learned = await p.sim.admin.counters();
   expect(learned.throttled).toBeGreaterThan(0); // it did start above the limit
@@ -50,8 +50,11 @@ it('learns each profile limit from 429s, then stays under it: <1% throttled, lim
   const calls = PROFILES.reduce((n, id) => n + counters.profiles[id]!.calls, 0);
   const throttled = PROFILES.reduce((n, id) => n + counters.profiles[id]!.throttled, 0);
   expect(throttled / calls).toBeLessThan(0.01);
-  for (const id of PROFILES) expect(counters.profiles[id]!.peakAdmittedPerSecond).toBeLessThanOrEqual(LIMIT.ratePerSecond + LIMIT.burst);
+  // What the executor attempted, throttled calls included (the simulator's own limiter
+  // caps what it admits, so only this says the executor kept to the limit itself).
+  const peaks = PROFILES.map((id) => counters.profiles[id]!.peakCallsPerSecond);
+  for (const peak of peaks) expect(peak).toBeLessThanOrEqual(LIMIT.ratePerSecond + LIMIT.burst);
   const ideal = (CALLS - LIMIT.burst) / LIMIT.ratePerSecond;
   expect(ideal / makespan).toBeGreaterThan(0.8);
-  console.log(`rate limits: ${throttled}/${calls} calls throttled once adapted; makespan ${makespan.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s`);
+  console.log(`rate limits: ${throttled}/${calls} calls throttled once adapted; peak attempted calls/s ${peaks.join(', ')}; makespan ${makespan.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s`);
 });

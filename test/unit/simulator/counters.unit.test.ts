@@ -11,12 +11,13 @@ describe('Counters', () => {
 
   it('counts calls by status and 429s per profile', () => {
     const c = new Counters();
-    c.call(207, 'a');
-    c.call(429, 'a');
-    c.call(429, 'b');
-    c.call(0, 'b');
+    c.call(207, 'a', 0);
+    c.call(429, 'a', 10);
+    c.call(429, 'b', 20);
+    c.call(0, 'b', 1500);
     const s = c.snapshot();
     expect(s).toMatchObject({ calls: 4, throttled: 2, byStatus: { '207': 1, '429': 2, '0': 1 } });
-    expect(s.profiles.a).toMatchObject({ calls: 2, throttled: 1 });
+    expect(s.profiles.a).toMatchObject({ calls: 2, throttled: 1, peakCallsPerSecond: 2, peakAdmittedPerSecond: 0 });
+    expect(s.profiles.b).toMatchObject({ calls: 2, peakCallsPerSecond: 1 }); // 1,480 ms apart
   });
 });
