@@ -3,7 +3,8 @@
 // profile allowed 1 call/s, the rest 5), and in this process an executor and a
 // projector; submits 20,000 bid and
 // budget updates, about 1% of them for entities that do not exist; shows the live
-// progress bar; and ends with the job's summary and where its dead letters are.
+// progress bar; and ends with the job's summary, where its dead letters are and how to
+// see what replaying them would send.
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { openExecutorRuntime, executorSettings } from '../../app/executor-runtime.js';
@@ -68,7 +69,9 @@ export function registerDemoCommand(program: Command): void {
         console.log(`submitted job ${submitted.jobId}: ${submitted.itemCount} items over ${submitted.profileCount} profiles`);
         const final = await watchJob(producer.queries.progress, 'demo', submitted.jobId, { timeoutMs: 170_000 });
         for (const line of summaryLines(final)) console.log(line);
-        console.log(`dead letters: SELECT * FROM dead_letters WHERE job_id = '${submitted.jobId}'; (database ${new URL(config.database.url).pathname.slice(1)})`);
+        console.log(`dead letters: npx sluice dlq ls --tenant demo --job ${submitted.jobId}`);
+        console.log(`  (or SELECT * FROM dead_letters WHERE job_id = '${submitted.jobId}'; in database ${new URL(config.database.url).pathname.slice(1)})`);
+        console.log(`what a replay would send: npx sluice dlq replay --tenant demo --job ${submitted.jobId} --dry-run`);
         console.log(`details: npx sluice jobs show ${submitted.jobId} --tenant demo`);
         process.exitCode = final.status === 'completed_with_errors' ? 0 : exitCodeOf(final); // errors are part of the demo
       } finally {
