@@ -11,6 +11,15 @@ export function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/**
+ * Job, dead-letter and replay ids are UUIDs: anything else is refused as malformed
+ * before it reaches a query (a NUL byte, say, would make Postgres fail).
+ */
+export const UUID = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' } as const;
+
+/** Path parameters that name one thing by its id. */
+export const idParams = (name: string) => ({ type: 'object', properties: { [name]: UUID }, required: [name] }) as const;
+
 /** Every error answer: a machine-readable code and a sentence for people. */
 export const errorBody = {
   type: 'object',

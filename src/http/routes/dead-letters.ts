@@ -7,15 +7,16 @@ import type { FastifyInstance } from 'fastify';
 import type { DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
 import { InvalidCursor } from '../../projections/job-queries.js';
-import { errorBody, header, tenantOf } from '../request-context.js';
+import { errorBody, header, idParams, tenantOf, UUID } from '../request-context.js';
 
-const text = { type: 'string', minLength: 1, maxLength: 256 } as const;
+// Names as Sluice and the API write them: letters, digits and . _ - (nothing else can match).
+const name = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
 const filterProperties = {
-  jobId: text,
-  profileId: text,
-  operation: text,
-  errorKind: text,
-  reason: text,
+  jobId: UUID,
+  profileId: name,
+  operation: name,
+  errorKind: name,
+  reason: name,
   since: { type: 'string', format: 'date-time' },
   until: { type: 'string', format: 'date-time' },
   status: { type: 'string', enum: DEAD_LETTER_STATUSES },
@@ -29,7 +30,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
         summary: "The tenant's dead letters by filter, oldest first, with counts grouped by error",
         querystring: {
           type: 'object',
-          properties: { ...filterProperties, limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' }, cursor: { type: 'string', maxLength: 512 } },
+          properties: { ...filterProperties, limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' }, cursor: { type: 'string', minLength: 1, maxLength: 512 } },
           additionalProperties: false,
         },
         response: { 400: errorBody },
@@ -52,7 +53,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
     {
       schema: {
         summary: 'One dead letter: the original command, every attempt with its outcome, the source topic/partition/offset',
-        params: { type: 'object', properties: { deadLetterId: { type: 'string', maxLength: 64 } }, required: ['deadLetterId'] },
+        params: idParams('deadLetterId'),
         response: { 404: errorBody },
       },
     },
@@ -67,7 +68,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
     {
       schema: {
         summary: "How a replay's dead letters stand: replaying, resolved, failed again",
-        params: { type: 'object', properties: { replayId: { type: 'string', maxLength: 64 } }, required: ['replayId'] },
+        params: idParams('replayId'),
       },
     },
     async (req) => {

@@ -10,10 +10,10 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, type JobStatus } from '../../projections/job-progress.js';
 import { InvalidCursor, type ItemView, type ProjectionQueries, type ResultSet } from '../../projections/job-queries.js';
-import { errorBody, tenantOf } from '../request-context.js';
+import { errorBody, idParams, tenantOf } from '../request-context.js';
 
 const POLL_MS = 500;
-const params = { type: 'object', properties: { jobId: { type: 'string', maxLength: 64 } }, required: ['jobId'] } as const;
+const params = idParams('jobId');
 
 const JOB_STATUSES: JobStatus[] = ['submitted', 'running', 'paused', 'cancelled', 'completed', 'completed_with_errors'];
 const ITEM_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered'];
@@ -36,7 +36,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
             submittedAfter: { type: 'string', format: 'date-time' },
             submittedBefore: { type: 'string', format: 'date-time' },
             limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' },
-            cursor: { type: 'string', maxLength: 512 },
+            cursor: { type: 'string', minLength: 1, maxLength: 512 },
           },
           additionalProperties: false,
         },

@@ -6,7 +6,7 @@ import type { ControlAction } from '../../domain/job-control.js';
 import type { ProducerRuntime } from '../../app/producer-runtime.js';
 import { csvItems, limitBytes, ndjsonItems, valueItems } from '../../producers/item-sources.js';
 import type { JobRequest, SubmitResult } from '../../producers/job-submitter.js';
-import { errorBody, header, tenantOf } from '../request-context.js';
+import { errorBody, header, idParams, tenantOf } from '../request-context.js';
 
 const TENANT = /^[A-Za-z0-9._-]{1,64}$/;
 const LABEL = /^([A-Za-z0-9._-]{1,64}):(.{0,256})$/;
@@ -106,7 +106,7 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
       {
         schema: {
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} a job`,
-          params: { type: 'object', properties: { jobId: { type: 'string', maxLength: 64 } }, required: ['jobId'] },
+          params: idParams('jobId'),
           body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1024 } }, additionalProperties: false, nullable: true },
           response: {
             200: { type: 'object', properties: { jobId: { type: 'string' }, state: { type: 'string' }, version: { type: 'integer' } } },

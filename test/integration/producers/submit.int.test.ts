@@ -166,7 +166,8 @@ describe('job control', () => {
     expect(await act('resume')).toMatchObject({ status: 200, json: { state: 'RUNNING', version: 2 } });
     expect(await act('cancel')).toMatchObject({ status: 200, json: { state: 'CANCELLED', version: 3 } });
     expect(await act('pause')).toMatchObject({ status: 409 });
-    expect((await fetch(`${api.url}/v1/jobs/no-such-job/pause`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${api.url}/v1/jobs/00000000-0000-4000-8000-000000000000/pause`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${api.url}/v1/jobs/no-such-job/pause`, { method: 'POST' })).status).toBe(400); // not a job id at all
 
     const events = (await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'jobEvents')).filter((e) => e.key === jobId);
     expect(events.map((e) => Object.keys(e.value.event)[0])).toEqual(['sluice.JobSubmitted', 'sluice.JobPaused', 'sluice.JobResumed', 'sluice.JobCancelled']);

@@ -1,0 +1,159 @@
+// Hostile input against every endpoint of the HTTP API: 1,200 generated requests (seeded,
+// so a failure repeats) with malformed JSON, wrong types, huge fields, injection strings,
+// unknown ids and wrong content types. Every one must get a 4xx with an error and a
+// message, none a 5xx; nothing may reach Kafka; the server must stay up.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openProducerRuntime, type ProducerRuntime } from '../../../src/app/producer-runtime.js';
+import { buildApiServer } from '../../../src/http/server.js';
+import { openKafkaReader, type KafkaReader } from '../../helpers/api.js';
+import { createTestDatabase, testConfig, testLogger, type TestDatabase } from '../../helpers/services.js';
+import { committedEndOffsets } from '../../helpers/topic-reader.js';
+
+const REQUESTS = 1_200;
+
+let runtime: ProducerRuntime;
+let reader: KafkaReader;
+let db: TestDatabase;
+let api: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  const config = testConfig();
+  db = await createTestDatabase(config);
+  runtime = await openProducerRuntime(config, testLogger());
+  reader = await openKafkaReader(config, runtime);
+  const app = await buildApiServer({ runtime, logger: testLogger() });
+  api = { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+});
+afterAll(async () => {
+  await api?.close();
+  await reader?.close();
+  await runtime?.close();
+  await db?.drop();
+});
+
+/** mulberry32: a small seeded generator, so every run sends the same requests. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HOSTILE_STRINGS = [
+  "' OR 1=1 --",
+  '"; DROP TABLE jobs; --',
+  "1'; SELECT pg_sleep(5); --",
+  '../../../../etc/passwd',
+  '<script>alert(1)</script>',
+  '\u0000\u0001\u0002',
+  '${jndi:ldap://x/a}',
+  '%00%27%22',
+  'x'.repeat(70_000),
+  '😀'.repeat(300),
+  '__proto__',
+  '-1',
+  '1e309',
+  'NaN',
+  '',
+];
+const HOSTILE_VALUES: unknown[] = [...HOSTILE_STRINGS, null, true, -1, 0, 1e308, [], {}, [[[[[]]]]], { __proto__: { admin: true } }, { constructor: { prototype: {} } }, Array.from({ length: 50 }, () => 'x')];
+
+interface FuzzRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+function generator(next: () => number) {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+  const s = () => pick(HOSTILE_STRINGS);
+  const v = () => pick(HOSTILE_VALUES);
+  const enc = (x: string) => encodeURIComponent(x).slice(0, 4000);
+  // What an HTTP client can put in a header at all: visible ASCII.
+  const headerValue = (x: string) => x.replace(/[^\x21-\x7e]/g, '').slice(0, 200) || 'x';
+  const jsonOf = (x: unknown) => JSON.stringify(x) ?? 'null';
+  const json = { 'content-type': 'application/json' };
+  const badJson = () => pick(['{', '{"items": [}', '[1,2', 'null', '"items"', '{"items": [1, 2,]}', '\u0000\u0001', `{"items": ${'['.repeat(2000)}`, 'nul', '{}{}']);
+  const item = () => pick([
+    { profileId: v(), payload: { keywordId: '1', bid: 1 } },
+    { profileId: '1000000000001', payload: { keywordId: v(), bid: v() } },
+    { profileId: '1000000000001', operation: s(), payload: { keywordId: '1', bid: 1 } },
+    { profileId: '1000000000001', payload: v() },
+    v(),
+    { profileId: '1000000000001', payload: { keywordId: '1', bid: 1 }, [s().slice(0, 40) || 'extra']: v() },
+  ]);
+  const cases: (() => FuzzRequest)[] = [
+    // Submissions: wrong content types, malformed bodies, wrong types, hostile items.
+    () => ({ method: 'POST', path: '/v1/jobs', headers: { 'content-type': pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/octet-stream', 'image/png']) }, body: jsonOf({ items: [] }) }),
+    () => ({ method: 'POST', path: '/v1/jobs', headers: json, body: badJson() }),
+    () => ({ method: 'POST', path: '/v1/jobs', headers: json, body: jsonOf({ operation: 'keyword.setBid', items: v() }) }),
+    () => ({ method: 'POST', path: '/v1/jobs', headers: json, body: jsonOf({ operation: v(), labels: v(), items: [item()] }) }),
+    () => ({ method: 'POST', path: '/v1/jobs', headers: json, body: jsonOf({ operation: 'keyword.setBid', items: [item(), item(), item()] }) }),
+    () => ({ method: 'POST', path: `/v1/jobs?operation=${enc(s())}`, headers: { 'content-type': 'application/x-ndjson' }, body: `${jsonOf(item())}\n${badJson()}\n` }),
+    () => ({ method: 'POST', path: '/v1/jobs?operation=keyword.setBid', headers: { 'content-type': 'text/csv' }, body: pick([`profileId,keywordId,bid\n${s().slice(0, 100)},1,${s().slice(0, 100)}\n`, '"unterminated\n', 'a,b\n1,2,3\n', '']) }),
+    () => ({ method: 'POST', path: '/v1/jobs', headers: { ...json, 'x-sluice-tenant': headerValue(s()), 'idempotency-key': headerValue(s()) }, body: jsonOf({ items: [item()] }) }),
+    () => ({ method: 'POST', path: `/v1/jobs?${enc(s().slice(0, 50))}=1`, headers: json, body: jsonOf({ operation: 'keyword.setBid', items: [item()] }) }),
+    // Reads of jobs.
+    () => ({ method: 'GET', path: `/v1/jobs?status=${enc(s())}` }),
+    () => ({ method: 'GET', path: `/v1/jobs?limit=${enc(pick(['0', '-1', '501', '1e3', 'abc', s()]))}` }),
+    () => ({ method: 'GET', path: `/v1/jobs?cursor=${enc(s())}` }),
+    // A cursor of the right shape with hostile contents (it goes into a query).
+    () => ({ method: 'GET', path: `/${pick(['v1/jobs', 'v1/dead-letters'])}?cursor=${Buffer.from(JSON.stringify([pick([s(), '2026-01-01T00:00:00Z']), s()])).toString('base64url').slice(0, 500) || 'x'}` }),
+    () => ({ method: 'GET', path: `/v1/jobs?label=${enc(s())}&submittedAfter=${enc(s())}` }),
+    () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}`, headers: { 'x-sluice-tenant': headerValue(s()) } }),
+    () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}/items?status=${enc(s())}&after=${enc(s())}` }),
+    () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}/results?status=${enc(pick(['failed', s()]))}&format=${enc(pick(['csv', 'xml', s()]))}` }),
+    () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}/events` }),
+    () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}?profiles=${enc(s())}` }),
+    // Job control.
+    () => ({ method: 'POST', path: `/v1/jobs/${enc(s()) || 'x'}/${pick(['pause', 'resume', 'cancel'])}`, headers: json, body: pick(['{}', badJson(), jsonOf({ reason: v() })]) }),
+    () => ({ method: 'POST', path: `/v1/jobs/00000000-0000-0000-0000-000000000000/${pick(['pause', 'resume', 'cancel', 'explode', s().slice(0, 20) || 'x'])}`, headers: { 'content-type': pick(['application/json', 'text/plain']) }, body: '{}' }),
+    // Dead letters.
+    () => ({ method: 'GET', path: `/v1/dead-letters?${pick(['jobId', 'profileId', 'operation', 'errorKind', 'reason', 'status', 'since', 'until', 'limit', 'cursor', s().slice(0, 30) || 'x'])}=${enc(s())}&status=${enc(pick(['opened', s()]))}` }),
+    () => ({ method: 'GET', path: `/v1/dead-letters/${enc(s()) || 'x'}` }),
+    () => ({ method: 'GET', path: `/v1/dead-letters/replays/${enc(s()) || 'x'}/${enc(s()) || 'y'}` }),
+    () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: json, body: pick([badJson(), jsonOf(v()), jsonOf({ filter: v() }), jsonOf({ filter: { jobId: s() }, patch: v(), rate: v(), dryRun: v() })]) }),
+    () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: json, body: jsonOf({ filter: { jobId: s().slice(0, 200) || 'x', since: s() } }) }),
+    () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: json, body: jsonOf({ filter: { [s().slice(0, 20) || 'x']: 'y' } }) }),
+    () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: json, body: jsonOf({ filter: { jobId: s().slice(0, 200) || 'x' }, patch: { bid: v() }, dryRun: true }) }),
+    () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: { 'content-type': pick(['text/plain', 'application/x-ndjson', 'text/csv']) }, body: '{"filter":{}}' }),
+    // Paths and methods that do not exist.
+    () => ({ method: pick(['GET', 'POST'] as const), path: `/${enc(s()) || 'x'}` }),
+    () => ({ method: 'GET', path: '/v1/jobs/x/../../../etc/passwd' }),
+  ];
+  return () => pick(cases)();
+}
+
+async function send(r: FuzzRequest): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${api.url}${r.path}`, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(30_000) });
+  // An SSE stream for a job that does not exist is refused before it starts; anything
+  // else that streams would be a bug the assertions below report.
+  return { status: res.status, body: await res.text() };
+}
+
+it(`answers ${REQUESTS} hostile requests with 4xx and a message, never 5xx; produces nothing; stays up`, async () => {
+  const before = await committedEndOffsets(reader.admin, runtime.topics);
+  const next = generator(random(20261124));
+  const bad: string[] = [];
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < REQUESTS; i++) {
+    const request = next();
+    const { status, body } = await send(request);
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    let parsed: { error?: unknown; message?: unknown } = {};
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch {
+      // reported below
+    }
+    const ok = status >= 400 && status < 500 && typeof parsed.error === 'string' && typeof parsed.message === 'string' && parsed.message.length > 0;
+    if (!ok) bad.push(`#${i} ${request.method} ${request.path.slice(0, 200)} [${request.headers?.['content-type'] ?? '-'}] ${(request.body ?? '').slice(0, 200)} -> ${status} ${body.slice(0, 300)}`);
+  }
+  console.log(`fuzz: statuses ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(', ')}`);
+  expect(bad).toEqual([]);
+  expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+  expect(await committedEndOffsets(reader.admin, runtime.topics)).toEqual(before);
+}, 300_000);
