@@ -17,6 +17,8 @@ import type { Logger } from '../telemetry/logger.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { projectionQueries, type ProjectionQueries } from '../projections/job-queries.js';
 import { deadLetterQueries, type DeadLetterQueries } from '../projections/dead-letter-queries.js';
+import { projectionMetrics } from '../projections/projection-metrics.js';
+import type { Registry } from 'prom-client';
 import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/dead-letter-replay.js';
 
 export interface ProducerRuntime {
@@ -30,6 +32,8 @@ export interface ProducerRuntime {
   /** Dead letters as projected in Postgres. */
   deadLetters: DeadLetterQueries;
   replayer: DeadLetterReplayer;
+  /** Gauges read from the projections on each scrape (served on the api's /metrics). */
+  metrics: Registry;
   close(): Promise<void>;
 }
 
@@ -56,6 +60,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       queries: projectionQueries(pool),
       deadLetters: deadLetterQueries(pool),
       replayer: createDeadLetterReplayer({ kafka, serde, topics, pool, catalogue }),
+      metrics: projectionMetrics(pool),
       async close() {
         await admin.disconnect();
         await pool.end();

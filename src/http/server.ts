@@ -36,6 +36,7 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(runtime.metrics.contentType).send(await runtime.metrics.metrics()));
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     if (error.validation) {

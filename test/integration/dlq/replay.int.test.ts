@@ -119,6 +119,14 @@ it('lists the dead letters by filter, counts them by reason, and shows one in fu
   expect((await get(`/v1/dead-letters/${detail.deadLetterId}`, { 'x-sluice-tenant': 'someone-else' })).status).toBe(404);
   expect((await get<{ items: unknown[] }>(`/v1/dead-letters?jobId=${jobId}`, { 'x-sluice-tenant': 'someone-else' })).body.items).toEqual([]);
 
+  // What an operator pages on: dead letters by reason, jobs by status, projection freshness.
+  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  expect(metrics).toContain('sluice_dead_letters{status="open",error_kind="http500",reason="RETRIES_EXHAUSTED"} 50');
+  expect(metrics).toContain(`sluice_dead_letters{status="open",error_kind="${invalid[0]!.errorKind}",reason="${invalidReason}"} 100`);
+  expect(metrics).toContain('sluice_jobs{status="completed_with_errors"} 1');
+  expect(metrics).toContain('sluice_jobs_stalled 0');
+  expect(Number(metrics.match(/^sluice_projection_last_write_age_seconds (\S+)$/m)?.[1])).toBeLessThan(60);
+
   const cli = await runSluice(['dlq', 'ls', '--tenant', 't1', '--job', jobId, '--reason', 'RETRIES_EXHAUSTED', '--limit', '500'], processEnv(p.config));
   expect(cli.code).toBe(0);
   expect(cli.stdout).toContain('50\thttp500\tRETRIES_EXHAUSTED');
