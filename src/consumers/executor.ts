@@ -114,6 +114,7 @@ export class Executor {
       policy: settings.lane,
       output: this.output,
       metrics,
+      logger: deps.logger,
       now: () => Date.now(),
     };
     deps.control.onChange(() => {

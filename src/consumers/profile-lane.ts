@@ -15,6 +15,7 @@ import { planNext } from './batch-planner.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
 import type { Diagnosis } from './outcome-records.js';
 import type { WorkItem } from './work-item.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export interface LanePolicy {
   /** Attempts an item may spend on transient failures (throttling spends none). */
@@ -41,6 +42,7 @@ export interface LaneContext {
   policy: LanePolicy;
   output: LaneOutput;
   metrics: ExecutorMetrics;
+  logger: Logger;
   now: () => number;
 }
 
@@ -160,6 +162,10 @@ export class ProfileLane {
     );
     if (guarded.type === 'open') return; // the next turn waits for the breaker
     const { result, probe } = guarded;
+    ctx.logger.debug(
+      { jobIds: [...new Set(batch.map((i) => i.command.jobId))], tenantId: batch[0]!.command.tenantId, profileId, operation, batchSize: batch.length, result: callResultLabel(result), durationMs: result.latencyMs },
+      'api call',
+    );
     ctx.metrics.callSeconds.observe({ operation }, result.latencyMs / 1000);
     ctx.metrics.calls.inc({ operation, result: callResultLabel(result) });
     if (result.type === 'failed') {

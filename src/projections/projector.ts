@@ -68,7 +68,9 @@ export class Projector {
 
   private async projectBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     const role = this.roleOf.get(batch.topic)!;
+    const started = Date.now();
     const result = await this.projectAs(role, batch);
+    this.o.logger.debug({ topic: batch.topic, partition: batch.partition, records: batch.messages.length, rows: result.applied, skipped: result.skipped, durationMs: Date.now() - started }, 'projected batch');
     this.o.onProjected?.(role, result);
     await heartbeat();
   }

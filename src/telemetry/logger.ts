@@ -19,7 +19,12 @@ export function createLogger({ level, service, destination = process.stderr }: L
       base: { service },
       // Credentials must never reach a log line, whichever field they hide in.
       redact: {
-        paths: ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'access_token', '*.access_token', 'refresh_token', '*.refresh_token', 'client_secret', '*.client_secret'],
+        paths: [
+          'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
+          'access_token', '*.access_token', 'refresh_token', '*.refresh_token', 'client_secret', '*.client_secret',
+          // our own names, as deep as the configuration nests them (config.adsApi.credentials.*)
+          ...['clientSecret', 'refreshToken', 'accessToken'].flatMap((name) => [name, `*.${name}`, `*.*.${name}`, `*.*.*.${name}`]),
+        ],
         censor: '[redacted]',
       },
     },

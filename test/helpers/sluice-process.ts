@@ -11,6 +11,8 @@ export interface SluiceProcess {
   child: ChildProcess;
   /** Resolves with the first log line matching `pattern`. */
   waitForLog(pattern: RegExp): Promise<string>;
+  /** Everything it has written to stderr (its log lines) so far. */
+  logs(): string;
   /** SIGKILL: no chance to clean up. */
   kill(): Promise<void>;
   /** Sends `signal` and resolves with the exit code once the process is gone. */
@@ -51,6 +53,7 @@ export async function startSluiceProcess(args: string[], env: Record<string, str
   return {
     ready,
     child,
+    logs: () => logs,
     waitForLog: (pattern) =>
       new Promise((resolve) => {
         const check = () => {
