@@ -16,6 +16,15 @@ export interface ApiServerOptions {
   jsonBodyLimitBytes?: number;
 }
 
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+
 export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024 }: ApiServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
@@ -28,6 +37,12 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   app.removeContentTypeParser('text/plain');
   // Streams are handed to the route as they arrive, never buffered whole.
   app.addContentTypeParser(['application/x-ndjson', 'text/csv'], (_req, payload, done) => done(null, payload));
+
+  // Every answer is data for a program, never a page to render: say so to browsers and
+  // caches (what helmet would set for an API, without the parts that concern HTML).
+  app.addHook('onSend', async (_req, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
 
   await app.register(swagger, {
     openapi: {

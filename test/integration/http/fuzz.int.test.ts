@@ -1,7 +1,8 @@
 // Hostile input against every endpoint of the HTTP API: 1,200 generated requests (seeded,
 // so a failure repeats) with malformed JSON, wrong types, huge fields, injection strings,
 // unknown ids and wrong content types. Every one must get a 4xx with an error and a
-// message, none a 5xx; nothing may reach Kafka; the server must stay up.
+// message and the security headers, none a 5xx; nothing may reach Kafka; the server must
+// stay up.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProducerRuntime, type ProducerRuntime } from '../../../src/app/producer-runtime.js';
 import { buildApiServer } from '../../../src/http/server.js';
@@ -127,11 +128,11 @@ function generator(next: () => number) {
   return () => pick(cases)();
 }
 
-async function send(r: FuzzRequest): Promise<{ status: number; body: string }> {
+async function send(r: FuzzRequest): Promise<{ status: number; body: string; headers: Headers }> {
   const res = await fetch(`${api.url}${r.path}`, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(30_000) });
   // An SSE stream for a job that does not exist is refused before it starts; anything
   // else that streams would be a bug the assertions below report.
-  return { status: res.status, body: await res.text() };
+  return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
 it(`answers ${REQUESTS} hostile requests with 4xx and a message, never 5xx; produces nothing; stays up`, async () => {
@@ -141,7 +142,7 @@ it(`answers ${REQUESTS} hostile requests with 4xx and a message, never 5xx; prod
   const statuses = new Map<number, number>();
   for (let i = 0; i < REQUESTS; i++) {
     const request = next();
-    const { status, body } = await send(request);
+    const { status, body, headers } = await send(request);
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     let parsed: { error?: unknown; message?: unknown } = {};
     try {
@@ -149,7 +150,8 @@ it(`answers ${REQUESTS} hostile requests with 4xx and a message, never 5xx; prod
     } catch {
       // reported below
     }
-    const ok = status >= 400 && status < 500 && typeof parsed.error === 'string' && typeof parsed.message === 'string' && parsed.message.length > 0;
+    const secured = headers.get('x-content-type-options') === 'nosniff' && headers.get('cache-control') === 'no-store' && headers.get('content-security-policy') !== null;
+    const ok = status >= 400 && status < 500 && typeof parsed.error === 'string' && typeof parsed.message === 'string' && parsed.message.length > 0 && (secured || status === 414);
     if (!ok) bad.push(`#${i} ${request.method} ${request.path.slice(0, 200)} [${request.headers?.['content-type'] ?? '-'}] ${(request.body ?? '').slice(0, 200)} -> ${status} ${body.slice(0, 300)}`);
   }
   console.log(`fuzz: statuses ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(', ')}`);
