@@ -1,4 +1,5 @@
 // What every CLI command starts from: the validated configuration and a logger.
+import { openProducerRuntime, type ProducerRuntime } from '../app/producer-runtime.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 
@@ -22,4 +23,15 @@ export function closeOnSignals(close: (signal: NodeJS.Signals) => Promise<void>)
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** A one-shot command on the producer side (control, dead letters): opens it quietly, runs `work`, closes it. */
+export async function withProducerRuntime(work: (runtime: ProducerRuntime) => Promise<void>): Promise<void> {
+  const { config } = cliContext();
+  const runtime = await openProducerRuntime(config, createLogger({ level: 'warn', service: 'cli' }));
+  try {
+    await work(runtime);
+  } finally {
+    await runtime.close();
+  }
 }

@@ -162,10 +162,13 @@ export class ProfileLane {
     );
     if (guarded.type === 'open') return; // the next turn waits for the breaker
     const { result, probe } = guarded;
-    ctx.logger.debug(
-      { jobIds: [...new Set(batch.map((i) => i.command.jobId))], tenantId: batch[0]!.command.tenantId, profileId, operation, batchSize: batch.length, result: callResultLabel(result), durationMs: result.latencyMs },
-      'api call',
-    );
+    if (ctx.logger.isLevelEnabled('debug')) {
+      // Built only when wanted: this runs for every API call.
+      ctx.logger.debug(
+        { jobIds: [...new Set(batch.map((i) => i.command.jobId))], tenantId: batch[0]!.command.tenantId, profileId, operation, batchSize: batch.length, result: callResultLabel(result), durationMs: result.latencyMs },
+        'api call',
+      );
+    }
     ctx.metrics.callSeconds.observe({ operation }, result.latencyMs / 1000);
     ctx.metrics.calls.inc({ operation, result: callResultLabel(result) });
     if (result.type === 'failed') {

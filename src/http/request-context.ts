@@ -1,5 +1,6 @@
 // What every route shares: the tenant and single headers of a request, and the error body.
 import type { FastifyRequest } from 'fastify';
+import { UUID_PATTERN } from '../domain/ids.js';
 
 // Tenants come from API tokens once those exist; until then, from this header.
 export function tenantOf(req: FastifyRequest): string {
@@ -15,7 +16,13 @@ export function header(req: FastifyRequest, name: string): string | undefined {
  * Job, dead-letter and replay ids are UUIDs: anything else is refused as malformed
  * before it reaches a query (a NUL byte, say, would make Postgres fail).
  */
-export const UUID = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' } as const;
+export const UUID = { type: 'string', pattern: UUID_PATTERN.source } as const;
+
+/** `?limit=` of a paged list: 1 to 500. */
+export const PAGE_LIMIT = { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' } as const;
+
+/** `?cursor=` as a previous page gave it out. */
+export const CURSOR = { type: 'string', minLength: 1, maxLength: 512 } as const;
 
 /** Path parameters that name one thing by its id. */
 export const idParams = (name: string) => ({ type: 'object', properties: { [name]: UUID }, required: [name] }) as const;

@@ -122,7 +122,11 @@ async function send(o: ReplayerOptions, req: ReplayRequest, replayId: string, it
 async function produce(o: ReplayerOptions, producer: Producer, req: ReplayRequest, replayId: string, selection: string, items: ReplayItem[]): Promise<void> {
   const now = Date.now();
   const byJob = new Map<string, ReplayItem[]>();
-  for (const item of items) byJob.set(item.command.jobId, [...(byJob.get(item.command.jobId) ?? []), item]);
+  for (const item of items) {
+    const jobItems = byJob.get(item.command.jobId);
+    if (jobItems) jobItems.push(item);
+    else byJob.set(item.command.jobId, [item]);
+  }
   const events = [...byJob].map(([jobId, jobItems]): JobEvent => ({
     eventId: randomUUID(),
     jobId,

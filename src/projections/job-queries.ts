@@ -3,6 +3,7 @@
 // and a job's results as a stream of rows for export, including the items that have no
 // terminal result yet ("unprocessed").
 import type { Pool } from '../db/pool.js';
+import { UUID_PATTERN } from '../domain/ids.js';
 import { readJobProgress, type JobStatus, type ProgressReader } from './job-progress.js';
 
 export interface JobSummary {
@@ -36,15 +37,18 @@ export interface Page<T> {
 // A cursor is the last row's (time, id), e.g. (submitted_at, job_id), opaque to clients.
 export const encodeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 
+/** A cursor this API did not give out: the HTTP layer answers 400 invalid_cursor. */
 export class InvalidCursor extends Error {
   override readonly name = 'InvalidCursor';
+  readonly statusCode = 400;
+  readonly code = 'invalid_cursor';
 }
 
 export function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     // Checked, not trusted: it comes back from the client and goes into a query.
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && typeof value[1] === 'string' && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(value[1])) {
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && typeof value[1] === 'string' && UUID_PATTERN.test(value[1])) {
       return value as [string, string];
     }
   } catch {

@@ -1,9 +1,7 @@
 // `sluice pause|resume|cancel JOB`: job control, straight to Kafka.
 import type { Command } from 'commander';
-import { openProducerRuntime } from '../../app/producer-runtime.js';
 import type { ControlAction } from '../../domain/job-control.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { cliContext } from '../context.js';
+import { withProducerRuntime } from '../context.js';
 
 export function registerControlCommands(program: Command): void {
   for (const action of ['pause', 'resume', 'cancel'] as const satisfies ControlAction[]) {
@@ -13,19 +11,15 @@ export function registerControlCommands(program: Command): void {
       .argument('<job>', 'job id')
       .option('--tenant <id>', 'tenant the job belongs to', 'default')
       .option('--reason <text>', 'why (recorded in the event)')
-      .action(async (jobId: string, opts: { tenant: string; reason?: string }) => {
-        const { config } = cliContext();
-        const runtime = await openProducerRuntime(config, createLogger({ level: 'warn', service: 'cli' }));
-        try {
+      .action((jobId: string, opts: { tenant: string; reason?: string }) =>
+        withProducerRuntime(async (runtime) => {
           const result = await runtime.control.control({ tenantId: opts.tenant, jobId, action, by: process.env.USER, reason: opts.reason });
           if (result.type === 'applied') console.log(`job ${jobId} is now ${result.state.toLowerCase()} (version ${result.version})`);
           else {
             console.error(result.type === 'not-found' ? `no job ${jobId} for tenant ${opts.tenant}` : `refused: ${result.reason}`);
             process.exitCode = 1;
           }
-        } finally {
-          await runtime.close();
-        }
-      });
+        }),
+      );
   }
 }

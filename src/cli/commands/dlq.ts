@@ -5,11 +5,10 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openProducerRuntime, type ProducerRuntime } from '../../app/producer-runtime.js';
+import type { ProducerRuntime } from '../../app/producer-runtime.js';
 import type { ReplayAnswer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterStatus } from '../../projections/dead-letter-queries.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { cliContext } from '../context.js';
+import { withProducerRuntime } from '../context.js';
 
 const POLL_MS = 500;
 
@@ -38,7 +37,7 @@ export function registerDlqCommands(program: Command): void {
   withFilterOptions(dlq.command('ls').description("the tenant's dead letters, with counts by reason"))
     .option('--limit <n>', 'how many to list', '50')
     .action((opts: FilterOptions & { limit: string }) =>
-      withRuntime(async (runtime) => {
+      withProducerRuntime(async (runtime) => {
         const filter = filterOf(opts);
         const page = await runtime.deadLetters.list(opts.tenant, filter, { limit: positive(opts.limit, '--limit') });
         console.log(['DEAD LETTER', 'JOB', 'INDEX', 'PROFILE', 'OPERATION', 'STATUS', 'KIND', 'REASON', 'AT'].join('\t'));
@@ -55,7 +54,7 @@ export function registerDlqCommands(program: Command): void {
     .argument('<deadLetterId>')
     .option('--tenant <tenant>', 'the tenant it belongs to', 'default')
     .action((id: string, opts: { tenant: string }) =>
-      withRuntime(async (runtime) => {
+      withProducerRuntime(async (runtime) => {
         const letter = await runtime.deadLetters.read(opts.tenant, id);
         if (!letter) throw new Error(`no dead letter ${id} for tenant ${opts.tenant}`);
         console.log(JSON.stringify(letter, null, 2));
@@ -69,7 +68,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--no-wait', 'return once the items are sent, without following their outcome')
     .option('--by <who>', 'recorded as who replayed', process.env.USER)
     .action((opts: ReplayOptions) =>
-      withRuntime(async (runtime) => {
+      withProducerRuntime(async (runtime) => {
         const answer = await sendReplay(runtime, opts);
         if (answer.type === 'invalid-patch') {
           for (const e of answer.errors) console.error(`dead letter ${e.deadLetterId}: ${e.field}: ${e.reason}`);
@@ -171,14 +170,4 @@ async function followOutcome(runtime: ProducerRuntime, tenantId: string, replayI
   }
   bar.stop();
   return outcome;
-}
-
-async function withRuntime(work: (runtime: ProducerRuntime) => Promise<void>): Promise<void> {
-  const { config } = cliContext();
-  const runtime = await openProducerRuntime(config, createLogger({ level: 'warn', service: 'cli' }));
-  try {
-    await work(runtime);
-  } finally {
-    await runtime.close();
-  }
 }

@@ -6,8 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
-import { InvalidCursor } from '../../projections/job-queries.js';
-import { errorBody, header, idParams, tenantOf, UUID } from '../request-context.js';
+import { CURSOR, errorBody, header, idParams, PAGE_LIMIT, tenantOf, UUID } from '../request-context.js';
 
 // Names as Sluice and the API write them: letters, digits and . _ - (nothing else can match).
 const name = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
@@ -30,21 +29,17 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
         summary: "The tenant's dead letters by filter, oldest first, with counts grouped by error",
         querystring: {
           type: 'object',
-          properties: { ...filterProperties, limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' }, cursor: { type: 'string', minLength: 1, maxLength: 512 } },
+          properties: { ...filterProperties, limit: PAGE_LIMIT, cursor: CURSOR },
           additionalProperties: false,
         },
         response: { 400: errorBody },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const { limit, cursor, ...filter } = req.query as DeadLetterFilter & { limit?: string; cursor?: string };
-      try {
-        const page = await deadLetters.list(tenantOf(req), filter, { limit: Number(limit ?? 50), cursor });
-        return { ...page, countsByReason: await deadLetters.countByReason(tenantOf(req), filter) };
-      } catch (error) {
-        if (error instanceof InvalidCursor) return reply.code(400).send({ error: 'invalid_cursor', message: error.message });
-        throw error;
-      }
+      const tenantId = tenantOf(req);
+      const page = await deadLetters.list(tenantId, filter, { limit: Number(limit ?? 50), cursor });
+      return { ...page, countsByReason: await deadLetters.countByReason(tenantId, filter) };
     },
   );
 

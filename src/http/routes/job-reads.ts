@@ -9,8 +9,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, type JobStatus } from '../../projections/job-progress.js';
-import { InvalidCursor, type ItemView, type ProjectionQueries, type ResultSet } from '../../projections/job-queries.js';
-import { errorBody, idParams, tenantOf } from '../request-context.js';
+import type { ItemView, ProjectionQueries, ResultSet } from '../../projections/job-queries.js';
+import { CURSOR, errorBody, idParams, PAGE_LIMIT, tenantOf } from '../request-context.js';
 
 const POLL_MS = 500;
 const params = idParams('jobId');
@@ -35,30 +35,25 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
             label: { type: 'string', pattern: LABEL.source },
             submittedAfter: { type: 'string', format: 'date-time' },
             submittedBefore: { type: 'string', format: 'date-time' },
-            limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' },
-            cursor: { type: 'string', minLength: 1, maxLength: 512 },
+            limit: PAGE_LIMIT,
+            cursor: CURSOR,
           },
           additionalProperties: false,
         },
         response: { 400: errorBody },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const q = req.query as { status?: JobStatus; label?: string; submittedAfter?: string; submittedBefore?: string; limit?: string; cursor?: string };
       const label = q.label?.match(LABEL);
-      try {
-        return await queries.jobs(tenantOf(req), {
-          status: q.status,
-          label: label ? { key: label[1]!, value: label[2]! } : undefined,
-          submittedAfter: q.submittedAfter ? new Date(q.submittedAfter) : undefined,
-          submittedBefore: q.submittedBefore ? new Date(q.submittedBefore) : undefined,
-          limit: Number(q.limit ?? 50),
-          cursor: q.cursor,
-        });
-      } catch (error) {
-        if (error instanceof InvalidCursor) return reply.code(400).send({ error: 'invalid_cursor', message: error.message });
-        throw error;
-      }
+      return queries.jobs(tenantOf(req), {
+        status: q.status,
+        label: label ? { key: label[1]!, value: label[2]! } : undefined,
+        submittedAfter: q.submittedAfter ? new Date(q.submittedAfter) : undefined,
+        submittedBefore: q.submittedBefore ? new Date(q.submittedBefore) : undefined,
+        limit: Number(q.limit ?? 50),
+        cursor: q.cursor,
+      });
     },
   );
 
