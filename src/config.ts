@@ -35,6 +35,8 @@ const envSchema = z.object({
   SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS: positiveInt.max(900_000).default(60_000),
   SLUICE_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   SLUICE_API_HOST: z.string().default('127.0.0.1'),
+  /** Requests a minute one token (or, without one, one address) may make to the API; 0: no limit. */
+  SLUICE_API_RATE_LIMIT: z.coerce.number().int().min(0).default(1_200),
   /** The Amazon Ads API: `amazon` for Amazon's regional hosts, or a base URL (the simulator's). Default: the simulator. */
   ADS_API_URL: z.union([z.literal('amazon'), z.url()]).optional(),
   ADS_API_CLIENT_ID: z.string().min(1).default('sluice-dev-client'),
@@ -96,7 +98,7 @@ export interface Config {
   /** The Amazon Ads API simulator: its base URL and, for the local one, its config file. */
   simulator: { url: string; configFile?: string };
   database: { url: string };
-  api: { host: string; port: number };
+  api: { host: string; port: number; requestsPerMinute: number };
   submit: { maxItems: number; maxItemBytes: number; maxRequestBytes: number; transactionTimeoutMs: number };
   stack: StackConfig;
   adsApi: { url: 'amazon' | string; connections: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
@@ -152,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registry: { url: e.SCHEMA_REGISTRY_URL ?? LOCAL_REGISTRY },
     simulator: { url: e.SIMULATOR_URL ?? LOCAL_SIMULATOR, configFile: e.SIMULATOR_CONFIG },
     database: { url: e.DATABASE_URL ?? LOCAL_DATABASE },
-    api: { host: e.SLUICE_API_HOST, port: e.SLUICE_API_PORT },
+    api: { host: e.SLUICE_API_HOST, port: e.SLUICE_API_PORT, requestsPerMinute: e.SLUICE_API_RATE_LIMIT },
     submit: { maxItems: e.SLUICE_MAX_ITEMS_PER_JOB, maxItemBytes: e.SLUICE_MAX_ITEM_BYTES, maxRequestBytes: e.SLUICE_MAX_REQUEST_BYTES, transactionTimeoutMs: e.SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS },
     stack: {
       dir: e.SLUICE_STACK_DIR,

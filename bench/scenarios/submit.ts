@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Partitioners, logLevel, Kafka } from 'kafkajs';
 import { request } from 'undici';
+import { createApiTokens } from '../../src/db/api-tokens.js';
+import { createPool } from '../../src/db/pool.js';
 import { waitForLeaders } from '../../src/kafka/topics.js';
 import { generatedEntityId, generatedProfileId } from '../../src/simulator/entities.js';
 import { alternate, median, type Scenario } from '../harness.js';
@@ -68,9 +70,12 @@ async function submitThroughApi(config: Awaited<ReturnType<typeof ensureStack>>,
   };
   // With the node flag of bin/sluice.js's shebang: the api as `npx sluice api` runs it.
   const api = await startChildServer(['--max-semi-space-size=4', join(ROOT, 'bin', 'sluice.js'), 'api', '--port', '0'], /Sluice API on (http:\/\/\S+)/, env);
+  const pool = createPool({ url: config.database.url });
+  const { token } = await createApiTokens(pool).create({ tenantId: 'bench', scope: 'admin', name: 'bench-submit', expiresInSeconds: 3600, createdBy: 'bench' });
+  await pool.end();
   try {
     const started = performance.now();
-    const res = await request(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: createReadStream(file), headersTimeout: 600_000, bodyTimeout: 600_000 });
+    const res = await request(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${token}` }, body: createReadStream(file), headersTimeout: 600_000, bodyTimeout: 600_000 });
     const answer = (await res.body.json()) as { itemCount?: number };
     const seconds = (performance.now() - started) / 1000;
     if (res.statusCode !== 202 || answer.itemCount !== ITEMS) throw new Error(`submit answered ${res.statusCode}: ${JSON.stringify(answer).slice(0, 500)}`);

@@ -6,7 +6,9 @@ import { amazonCatalogue } from '../ads-api/operations.js';
 import { ensureDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
-import { createSubmittedJobs } from '../db/submitted-jobs.js';
+import { createSubmittedJobs, type SubmittedJobs } from '../db/submitted-jobs.js';
+import { createApiTokens, type ApiTokens } from '../db/api-tokens.js';
+import { createAuditLog, type AuditLog } from '../db/audit-log.js';
 import { createKafka } from '../kafka/client.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs, type Topics } from '../kafka/topics.js';
@@ -32,6 +34,10 @@ export interface ProducerRuntime {
   /** Dead letters as projected in Postgres. */
   deadLetters: DeadLetterQueries;
   replayer: DeadLetterReplayer;
+  /** The submitted jobs as the write side records them (known before they are projected). */
+  jobs: SubmittedJobs;
+  tokens: ApiTokens;
+  audit: AuditLog;
   /** Gauges read from the projections on each scrape (served on the api's /metrics). */
   metrics: Registry;
   close(): Promise<void>;
@@ -60,6 +66,9 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       queries: projectionQueries(pool),
       deadLetters: deadLetterQueries(pool),
       replayer: createDeadLetterReplayer({ kafka, serde, topics, pool, catalogue }),
+      jobs,
+      tokens: createApiTokens(pool),
+      audit: createAuditLog(pool),
       metrics: projectionMetrics(pool),
       async close() {
         await admin.disconnect();

@@ -1,11 +1,6 @@
-// What every route shares: the tenant and single headers of a request, and the error body.
+// What every route shares: single headers of a request, id and paging schemas, the error body.
 import type { FastifyRequest } from 'fastify';
 import { UUID_PATTERN } from '../domain/ids.js';
-
-// Tenants come from API tokens once those exist; until then, from this header.
-export function tenantOf(req: FastifyRequest): string {
-  return header(req, 'x-sluice-tenant') ?? 'default';
-}
 
 export function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];

@@ -1,19 +1,28 @@
-// The api process's HTTP server (Fastify): content types, the OpenAPI description at
-// /openapi.json, errors as JSON that name what was wrong, and the route modules.
+// The api process's HTTP server (Fastify): tokens and the audit log (access.ts), a
+// request rate limit per token, content types, security headers, the OpenAPI description
+// at /openapi.json, errors as JSON that name what was wrong, and the route modules.
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, type Registry } from 'prom-client';
 import type { ProducerRuntime } from '../app/producer-runtime.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerJobReadRoutes } from './routes/job-reads.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerAccessControl } from './access.js';
 
 export interface ApiServerOptions {
   runtime: ProducerRuntime;
   logger: Logger;
   /** Largest JSON body; bigger jobs go as NDJSON or CSV streams. */
   jsonBodyLimitBytes?: number;
+  /** Requests a minute per token (per address without one); 0: no limit. */
+  requestsPerMinute: number;
 }
 
 const SECURITY_HEADERS = {
@@ -25,7 +34,7 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
-export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024 }: ApiServerOptions): Promise<FastifyInstance> {
+export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024, requestsPerMinute }: ApiServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
     bodyLimit: jsonBodyLimitBytes,
@@ -37,6 +46,27 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   app.removeContentTypeParser('text/plain');
   // Streams are handed to the route as they arrive, never buffered whole.
   app.addContentTypeParser(['application/x-ndjson', 'text/csv'], (_req, payload, done) => done(null, payload));
+
+  const metrics = apiMetrics(runtime.metrics);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) });
+  });
+
+  // Before authentication, so a flood of bad tokens is refused without a database lookup
+  // each. Keyed by the token presented (hashed: no secret held in memory), else the address.
+  if (requestsPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: requestsPerMinute,
+      timeWindow: 60_000,
+      allowList: (req) => !req.routeOptions.config.access,
+      keyGenerator: (req) => {
+        const auth = req.headers.authorization;
+        return auth ? `t:${createHash('sha256').update(auth).digest('base64url')}` : `a:${req.ip}`;
+      },
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `more than ${ctx.max} requests a minute; retry in ${ctx.after}` }),
+    });
+  }
+  registerAccessControl(app, { tokens: runtime.tokens, audit: runtime.audit, logger, onAuditFailure: () => metrics.auditFailures.inc() });
 
   // Every answer is data for a program, never a page to render: say so to browsers and
   // caches (what helmet would set for an API, without the parts that concern HTML).
@@ -74,5 +104,20 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   registerJobRoutes(app, runtime);
   registerJobReadRoutes(app, runtime.queries);
   registerDeadLetterRoutes(app, runtime.deadLetters, runtime.replayer);
+  registerTokenRoutes(app, runtime.tokens, runtime.jobs);
+  registerAuditRoutes(app, runtime.audit);
   return app;
+}
+
+/** The api's own counters, on the runtime's registry (served with the projection gauges). */
+function apiMetrics(registry: Registry) {
+  const existing = (name: string) => registry.getSingleMetric(name) as Counter | undefined;
+  return {
+    requests:
+      existing('sluice_api_requests_total') ??
+      new Counter({ name: 'sluice_api_requests_total', help: 'HTTP requests by route, method and status (401/403/404/429 included)', labelNames: ['route', 'method', 'status'], registers: [registry] }),
+    auditFailures:
+      existing('sluice_audit_write_failures_total') ??
+      new Counter({ name: 'sluice_audit_write_failures_total', help: 'Audit rows that could not be written (the request was answered without one)', registers: [registry] }),
+  };
 }

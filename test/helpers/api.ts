@@ -6,28 +6,44 @@ import type { Config } from '../../src/config.js';
 import { buildApiServer } from '../../src/http/server.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { createRegistryClient, createSerde, type Serde } from '../../src/kafka/serde.js';
+import type { ApiTokens, TokenScope } from '../../src/db/api-tokens.js';
 import type { SubmissionLimits } from '../../src/producers/item-validation.js';
 import { testLogger } from './services.js';
 
-export interface TestApi {
+export interface ServedApi {
   url: string;
-  runtime: ProducerRuntime;
+  /** `Authorization` header of a new token of the tenant (admin unless said otherwise). */
+  auth(tenantId: string, scope?: TokenScope, jobId?: string): Promise<{ authorization: string }>;
   close(): Promise<void>;
 }
 
-export async function startTestApi(config: Config, limits: Partial<SubmissionLimits> = {}): Promise<TestApi> {
-  const logger = testLogger();
-  const runtime = await openProducerRuntime(config, logger, limits);
-  const app = await buildApiServer({ runtime, logger });
+export interface TestApi extends ServedApi {
+  runtime: ProducerRuntime;
+}
+
+/** The api's server over a runtime the test opened (and closes). */
+export async function serveApi(runtime: ProducerRuntime, requestsPerMinute = 0): Promise<ServedApi> {
+  const app = await buildApiServer({ runtime, logger: testLogger(), requestsPerMinute });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, auth: (tenantId, scope, jobId) => bearer(runtime.tokens, tenantId, scope, jobId), close: () => app.close() };
+}
+
+export async function startTestApi(config: Config, limits: Partial<SubmissionLimits> = {}): Promise<TestApi> {
+  const runtime = await openProducerRuntime(config, testLogger(), limits);
+  const served = await serveApi(runtime, config.api.requestsPerMinute);
   return {
-    url,
+    ...served,
     runtime,
     async close() {
-      await app.close();
+      await served.close();
       await runtime.close();
     },
   };
+}
+
+export async function bearer(tokens: ApiTokens, tenantId: string, scope: TokenScope = 'admin', jobId?: string): Promise<{ authorization: string }> {
+  const { token } = await tokens.create({ tenantId, scope, jobId, name: `test-${scope}`, createdBy: 'test' });
+  return { authorization: `Bearer ${token}` };
 }
 
 export interface KafkaReader {

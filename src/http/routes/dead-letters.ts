@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
-import { CURSOR, errorBody, header, idParams, PAGE_LIMIT, tenantOf, UUID } from '../request-context.js';
+import { principalOf, tenantOf } from '../access.js';
+import { CURSOR, errorBody, idParams, PAGE_LIMIT, UUID } from '../request-context.js';
 
 // Names as Sluice and the API write them: letters, digits and . _ - (nothing else can match).
 const name = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
@@ -25,6 +26,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
   app.get(
     '/v1/dead-letters',
     {
+      config: { access: { allow: 'read', action: 'dead_letters.list' } },
       schema: {
         summary: "The tenant's dead letters by filter, oldest first, with counts grouped by error",
         querystring: {
@@ -46,6 +48,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
   app.get(
     '/v1/dead-letters/:deadLetterId',
     {
+      config: { access: { allow: 'read', action: 'dead_letter.read', target: 'deadLetterId' } },
       schema: {
         summary: 'One dead letter: the original command, every attempt with its outcome, the source topic/partition/offset',
         params: idParams('deadLetterId'),
@@ -61,6 +64,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
   app.get(
     '/v1/dead-letters/replays/:replayId',
     {
+      config: { access: { allow: 'read', action: 'replay.read', target: 'replayId' } },
       schema: {
         summary: "How a replay's dead letters stand: replaying, resolved, failed again",
         params: idParams('replayId'),
@@ -75,6 +79,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
   app.post(
     '/v1/dead-letters/replay',
     {
+      config: { access: { allow: 'admin', action: 'dead_letters.replay' } },
       schema: {
         summary: 'Replay the dead letters a filter selects (or, with dryRun, say what would be replayed)',
         body: {
@@ -99,8 +104,9 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
         patch: body.patch,
         ratePerSecond: body.rate,
         dryRun: body.dryRun,
-        requestedBy: header(req, 'x-sluice-user') ?? null,
+        requestedBy: `token:${principalOf(req).name}`,
       });
+      req.audit = { target: answer.type === 'replayed' ? (answer.replayId ?? undefined) : undefined, detail: { filter: body.filter, dryRun: body.dryRun ?? false, patched: body.patch !== undefined } };
       if (answer.type === 'invalid-patch') {
         const message = answer.errors.map((e) => `dead letter ${e.deadLetterId}: ${e.field}: ${e.reason}`).join('; ');
         return reply.code(400).send({ error: 'invalid_patch', message: `${answer.errorCount} problem(s): ${message}`, errors: answer.errors, errorCount: answer.errorCount });

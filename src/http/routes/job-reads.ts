@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, type JobStatus } from '../../projections/job-progress.js';
 import type { ItemView, ProjectionQueries, ResultSet } from '../../projections/job-queries.js';
-import { CURSOR, errorBody, idParams, PAGE_LIMIT, tenantOf } from '../request-context.js';
+import { tenantOf } from '../access.js';
+import { CURSOR, errorBody, idParams, PAGE_LIMIT } from '../request-context.js';
 
 const POLL_MS = 500;
 const params = idParams('jobId');
@@ -26,6 +27,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
   app.get(
     '/v1/jobs',
     {
+      config: { access: { allow: 'read', action: 'jobs.list' } },
       schema: {
         summary: "The tenant's jobs, newest first",
         querystring: {
@@ -60,6 +62,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
   app.get(
     '/v1/jobs/:jobId/items',
     {
+      config: { access: { allow: 'job-read', action: 'job.items', target: 'jobId' } },
       schema: {
         summary: "A job's items by status, in index order",
         params,
@@ -86,6 +89,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
   app.get(
     '/v1/jobs/:jobId/results',
     {
+      config: { access: { allow: 'job-read', action: 'job.results', target: 'jobId' } },
       schema: {
         summary: "A job's succeeded, failed or unprocessed items, streamed as NDJSON or CSV",
         params,
@@ -109,6 +113,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
   app.get(
     '/v1/jobs/:jobId',
     {
+      config: { access: { allow: 'job-read', action: 'job.read', target: 'jobId' } },
       schema: {
         summary: "A job's progress: status, counts per item status, percent, throughput, ETA, freshness",
         params,
@@ -124,11 +129,16 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
     },
   );
 
-  app.get('/v1/jobs/:jobId/events', { schema: { summary: "A job's progress as Server-Sent Events, until its final status", params, response: { 404: errorBody } } }, async (req, reply) => {
+  const events = {
+    config: { access: { allow: 'job-read', action: 'job.events', target: 'jobId' } },
+    schema: { summary: "A job's progress as Server-Sent Events, until its final status", params, response: { 404: errorBody } },
+  } as const;
+  app.get('/v1/jobs/:jobId/events', events, async (req, reply) => {
     const { jobId } = req.params as { jobId: string };
     const tenantId = tenantOf(req);
     let progress = await readProgress(tenantId, jobId);
     if (!progress) return reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
+    await reply.recordAccess(200);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });

@@ -6,9 +6,9 @@ import type { ControlAction } from '../../domain/job-control.js';
 import type { ProducerRuntime } from '../../app/producer-runtime.js';
 import { csvItems, limitBytes, ndjsonItems, valueItems } from '../../producers/item-sources.js';
 import type { JobRequest, SubmitResult } from '../../producers/job-submitter.js';
-import { errorBody, header, idParams, tenantOf } from '../request-context.js';
+import { tenantOf } from '../access.js';
+import { errorBody, header, idParams } from '../request-context.js';
 
-const TENANT = /^[A-Za-z0-9._-]{1,64}$/;
 const LABEL = /^([A-Za-z0-9._-]{1,64}):(.{0,256})$/;
 
 
@@ -23,6 +23,7 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
   app.post(
     '/v1/jobs',
     {
+      config: { access: { allow: 'admin', action: 'job.submit' } },
       schema: {
         summary: 'Submit a bulk job',
         description:
@@ -31,7 +32,6 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
           type: 'object',
           properties: {
             'idempotency-key': { type: 'string', minLength: 1, maxLength: 256 },
-            'x-sluice-tenant': { type: 'string', pattern: TENANT.source },
           },
         },
         querystring: {
@@ -93,6 +93,7 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
           ? csvItems(stream(), catalogue, request.operation, maxItemBytes)
           : ndjsonItems(stream(), maxItemBytes);
       const result = await runtime.submitter.submitJob(request, items);
+      if (result.type === 'accepted' || result.type === 'duplicate') req.audit = { target: result.jobId, detail: { items: result.itemCount, duplicate: result.type === 'duplicate' } };
       // A refusal can come before the end of a streamed body; close the connection after
       // answering so a client still uploading hears the answer instead of waiting.
       if (!json && !req.raw.complete) reply.header('connection', 'close');
@@ -104,6 +105,7 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
     app.post(
       `/v1/jobs/:jobId/${action}`,
       {
+        config: { access: { allow: 'admin', action: `job.${action}`, target: 'jobId' } },
         schema: {
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} a job`,
           params: idParams('jobId'),

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProjectorRuntime, projectorGroup, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import { createPool } from '../../../src/db/pool.js';
 import type { ItemRequested } from '../../../src/domain/events.js';
-import { buildApiServer } from '../../../src/http/server.js';
+import { serveApi, type ServedApi } from '../../helpers/api.js';
 import type { JobProgress } from '../../../src/projections/job-progress.js';
 import type { DeadLetterDetail, DeadLetterSummary, ReasonCount } from '../../../src/projections/dead-letter-queries.js';
 import type { Keyword } from '../../../src/simulator/entities.js';
@@ -27,11 +27,11 @@ const INVALID_BID = 5_000; // above the US maximum of 1,000: a permanent per-ent
 const PATCHED_BID = 2.5;
 const RATE = 25; // items/s for the paced replay
 const isInvalid = (i: number) => i % 19 === 7 || i % 19 === 15; // 50 of each 475
-const headers = { 'x-sluice-tenant': 't1', 'x-sluice-user': 'ops@example.com' };
+let headers: Record<string, string>;
 
 let p: TestPipeline;
 let projector: ProjectorRuntime | undefined;
-let api: { url: string; close(): Promise<void> };
+let api: ServedApi;
 let jobId: string;
 
 beforeAll(async () => {
@@ -48,9 +48,8 @@ beforeAll(async () => {
     env: { SLUICE_MAX_ATTEMPTS: '3', SLUICE_RETRY_BASE_MS: '50', SLUICE_RETRY_MAX_MS: '200', SLUICE_BREAKER_RESET_MS: '300', SLUICE_PROFILE_RATE: '40' },
   });
   projector = await openProjectorRuntime(p.config, testLogger());
-  const app = await buildApiServer({ runtime: p.producer, logger: testLogger() });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  api = { url, close: () => app.close() };
+  api = await serveApi(p.producer);
+  headers = await api.auth('t1');
 
   const bids = (i: number) => (isInvalid(i) ? INVALID_BID : 1 + (i % 40) / 10);
   jobId = await p.submit([...keywordUpdates(P0, PER_PROFILE, bids), ...keywordUpdates(P1, PER_PROFILE, bids), ...keywordUpdates(FAILING, 50)]);
@@ -116,8 +115,9 @@ it('lists the dead letters by filter, counts them by reason, and shows one in fu
   expect(detail.command).toMatchObject({ jobId, profileId: FAILING, operation: 'keyword.setBid', attempt: 1, replayGeneration: 0 });
   expect(detail.attempts.map((a) => a.outcome)).toEqual(['transient', 'transient', 'transient']);
   expect(detail.source.topic).toBe(p.producer.topics.itemCommands.name);
-  expect((await get(`/v1/dead-letters/${detail.deadLetterId}`, { 'x-sluice-tenant': 'someone-else' })).status).toBe(404);
-  expect((await get<{ items: unknown[] }>(`/v1/dead-letters?jobId=${jobId}`, { 'x-sluice-tenant': 'someone-else' })).body.items).toEqual([]);
+  const someoneElse = await api.auth('someone-else');
+  expect((await get(`/v1/dead-letters/${detail.deadLetterId}`, someoneElse)).status).toBe(404);
+  expect((await get<{ items: unknown[] }>(`/v1/dead-letters?jobId=${jobId}`, someoneElse)).body.items).toEqual([]);
 
   // What an operator pages on: dead letters by reason, jobs by status, projection freshness.
   const metrics = await (await fetch(`${api.url}/metrics`)).text();

@@ -1,12 +1,11 @@
 // Hostile input against every endpoint of the HTTP API: 1,200 generated requests (seeded,
 // so a failure repeats) with malformed JSON, wrong types, huge fields, injection strings,
-// unknown ids and wrong content types. Every one must get a 4xx with an error and a
-// message and the security headers, none a 5xx; nothing may reach Kafka; the server must
-// stay up.
+// unknown ids, wrong content types and missing, forged or under-scoped tokens. Every one must get a 4xx with an error and a
+// message and the security headers, none a 5xx; nothing may reach Kafka; every request
+// leaves its audit row; the server must stay up.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProducerRuntime, type ProducerRuntime } from '../../../src/app/producer-runtime.js';
-import { buildApiServer } from '../../../src/http/server.js';
-import { openKafkaReader, type KafkaReader } from '../../helpers/api.js';
+import { openKafkaReader, serveApi, type KafkaReader, type ServedApi } from '../../helpers/api.js';
 import { createTestDatabase, testConfig, testLogger, type TestDatabase } from '../../helpers/services.js';
 import { committedEndOffsets } from '../../helpers/topic-reader.js';
 
@@ -15,15 +14,24 @@ const REQUESTS = 1_200;
 let runtime: ProducerRuntime;
 let reader: KafkaReader;
 let db: TestDatabase;
-let api: { url: string; close(): Promise<void> };
+let api: ServedApi;
+let tokens: { admin: string; read: string; job: string };
 
 beforeAll(async () => {
   const config = testConfig();
   db = await createTestDatabase(config);
   runtime = await openProducerRuntime(config, testLogger());
   reader = await openKafkaReader(config, runtime);
-  const app = await buildApiServer({ runtime, logger: testLogger() });
-  api = { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+  api = await serveApi(runtime);
+  const auth = async (scope: 'admin' | 'read') => (await api.auth('fuzz', scope)).authorization;
+  tokens = { admin: await auth('admin'), read: await auth('read'), job: '' };
+  // A job-scoped token needs a job: one real submission, before the offsets are taken.
+  const job = await fetch(`${api.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: tokens.admin },
+    body: JSON.stringify({ operation: 'keyword.setBid', items: [{ profileId: '1000000000001', payload: { keywordId: '1', bid: 1 } }] }),
+  });
+  tokens.job = (await api.auth('fuzz', 'job', ((await job.json()) as { jobId: string }).jobId)).authorization;
 });
 afterAll(async () => {
   await api?.close();
@@ -62,7 +70,7 @@ const HOSTILE_STRINGS = [
 const HOSTILE_VALUES: unknown[] = [...HOSTILE_STRINGS, null, true, -1, 0, 1e308, [], {}, [[[[[]]]]], { __proto__: { admin: true } }, { constructor: { prototype: {} } }, Array.from({ length: 50 }, () => 'x')];
 
 interface FuzzRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   headers?: Record<string, string>;
   body?: string;
@@ -95,7 +103,7 @@ function generator(next: () => number) {
     () => ({ method: 'POST', path: '/v1/jobs', headers: json, body: jsonOf({ operation: 'keyword.setBid', items: [item(), item(), item()] }) }),
     () => ({ method: 'POST', path: `/v1/jobs?operation=${enc(s())}`, headers: { 'content-type': 'application/x-ndjson' }, body: `${jsonOf(item())}\n${badJson()}\n` }),
     () => ({ method: 'POST', path: '/v1/jobs?operation=keyword.setBid', headers: { 'content-type': 'text/csv' }, body: pick([`profileId,keywordId,bid\n${s().slice(0, 100)},1,${s().slice(0, 100)}\n`, '"unterminated\n', 'a,b\n1,2,3\n', '']) }),
-    () => ({ method: 'POST', path: '/v1/jobs', headers: { ...json, 'x-sluice-tenant': headerValue(s()), 'idempotency-key': headerValue(s()) }, body: jsonOf({ items: [item()] }) }),
+    () => ({ method: 'POST', path: '/v1/jobs', headers: { ...json, 'idempotency-key': headerValue(s()) }, body: jsonOf({ items: [item()] }) }),
     () => ({ method: 'POST', path: `/v1/jobs?${enc(s().slice(0, 50))}=1`, headers: json, body: jsonOf({ operation: 'keyword.setBid', items: [item()] }) }),
     // Reads of jobs.
     () => ({ method: 'GET', path: `/v1/jobs?status=${enc(s())}` }),
@@ -104,7 +112,7 @@ function generator(next: () => number) {
     // A cursor of the right shape with hostile contents (it goes into a query).
     () => ({ method: 'GET', path: `/${pick(['v1/jobs', 'v1/dead-letters'])}?cursor=${Buffer.from(JSON.stringify([pick([s(), '2026-01-01T00:00:00Z']), s()])).toString('base64url').slice(0, 500) || 'x'}` }),
     () => ({ method: 'GET', path: `/v1/jobs?label=${enc(s())}&submittedAfter=${enc(s())}` }),
-    () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}`, headers: { 'x-sluice-tenant': headerValue(s()) } }),
+    () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}` }),
     () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}/items?status=${enc(s())}&after=${enc(s())}` }),
     () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}/results?status=${enc(pick(['failed', s()]))}&format=${enc(pick(['csv', 'xml', s()]))}` }),
     () => ({ method: 'GET', path: `/v1/jobs/${enc(s()) || 'x'}/events` }),
@@ -121,11 +129,29 @@ function generator(next: () => number) {
     () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: json, body: jsonOf({ filter: { [s().slice(0, 20) || 'x']: 'y' } }) }),
     () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: json, body: jsonOf({ filter: { jobId: s().slice(0, 200) || 'x' }, patch: { bid: v() }, dryRun: true }) }),
     () => ({ method: 'POST', path: '/v1/dead-letters/replay', headers: { 'content-type': pick(['text/plain', 'application/x-ndjson', 'text/csv']) }, body: '{"filter":{}}' }),
+    // Tokens and the audit log.
+    () => ({ method: 'POST', path: '/v1/tokens', headers: json, body: pick([badJson(), jsonOf(v()), jsonOf({ scope: pick(['admin', 'read', 'job', s()]), name: v(), jobId: v(), expiresInSeconds: pick([0, -1, 'x', 1e12, null]) })]) }),
+    () => ({ method: 'POST', path: '/v1/tokens', headers: json, body: jsonOf({ scope: 'job', name: 'fuzz', jobId: pick([s(), '00000000-0000-4000-8000-000000000000']) }) }),
+    () => ({ method: 'DELETE', path: `/v1/tokens/${enc(s()) || 'x'}` }),
+    () => ({ method: 'GET', path: `/v1/audit?${pick(['target', 'action', 'since', 'before', 'limit', s().slice(0, 30) || 'x'])}=${enc(s())}&outcome=${enc(s())}` }),
     // Paths and methods that do not exist.
     () => ({ method: pick(['GET', 'POST'] as const), path: `/${enc(s()) || 'x'}` }),
     () => ({ method: 'GET', path: '/v1/jobs/x/../../../etc/passwd' }),
   ];
-  return () => pick(cases)();
+  // Mostly the tenant admin's token, so requests get past authentication to the input
+  // checks; the rest carry none, a forged one, or one without the scope.
+  const authorization = () => {
+    const r = next();
+    if (r < 0.8) return tokens.admin;
+    if (r < 0.85) return undefined;
+    if (r < 0.9) return `Bearer ${headerValue(s())}`;
+    return r < 0.95 ? tokens.read : tokens.job;
+  };
+  return (): FuzzRequest => {
+    const request = pick(cases)();
+    const auth = authorization();
+    return auth === undefined ? request : { ...request, headers: { ...request.headers, authorization: auth } };
+  };
 }
 
 async function send(r: FuzzRequest): Promise<{ status: number; body: string; headers: Headers }> {
@@ -157,5 +183,7 @@ it(`answers ${REQUESTS} hostile requests with 4xx and a message, never 5xx; prod
   console.log(`fuzz: statuses ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(', ')}`);
   expect(bad).toEqual([]);
   expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+  // Hostile or not, every request was audited: no audit row failed to be written.
+  expect(await (await fetch(`${api.url}/metrics`)).text()).toMatch(/^sluice_audit_write_failures_total 0$/m);
   expect(await committedEndOffsets(reader.admin, runtime.topics)).toEqual(before);
 }, 300_000);

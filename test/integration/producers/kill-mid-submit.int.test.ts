@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProducerRuntime, type ProducerRuntime } from '../../../src/app/producer-runtime.js';
 import { generatedEntityId, generatedProfileId } from '../../../src/simulator/entities.js';
 import { startApiProcess, type ApiProcess } from '../../helpers/api-process.js';
-import { openKafkaReader, type KafkaReader } from '../../helpers/api.js';
+import { bearer, openKafkaReader, type KafkaReader } from '../../helpers/api.js';
 import { createTestDatabase, testConfig, testLogger, type TestDatabase } from '../../helpers/services.js';
 import { readTopic, committedEndOffsets } from '../../helpers/topic-reader.js';
 
@@ -17,6 +17,7 @@ let db: TestDatabase;
 let runtime: ProducerRuntime;
 let reader: KafkaReader;
 const running: ApiProcess[] = [];
+let auth: { authorization: string };
 
 const body = Array.from({ length: ITEMS }, (_, i) => {
   const profileId = generatedProfileId('NA', i % 300);
@@ -27,6 +28,7 @@ beforeAll(async () => {
   db = await createTestDatabase(config);
   runtime = await openProducerRuntime(config, testLogger()); // topics, schemas, migrations
   reader = await openKafkaReader(config, runtime);
+  auth = await bearer(runtime.tokens, 't1');
 });
 afterAll(async () => {
   await Promise.all(running.map((p) => p.kill()));
@@ -42,14 +44,14 @@ async function api(): Promise<ApiProcess> {
 }
 
 function post(url: string, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
-  return fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...headers }, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, unknown> }));
+  return fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...auth, ...headers }, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, unknown> }));
 }
 
 it('killed mid-upload: nothing reaches Kafka at all', async () => {
   const before = await committedEndOffsets(reader.admin, runtime.topics);
   const p = await api();
   const { port, hostname } = new URL(p.url);
-  const req = request({ host: hostname, port, path: '/v1/jobs', method: 'POST', headers: { 'content-type': 'application/x-ndjson' } });
+  const req = request({ host: hostname, port, path: '/v1/jobs', method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...auth } });
   req.on('error', () => undefined); // the server dies under it
   const lines = body.split('\n');
   for (let chunk = 0; chunk < 5; chunk++) {

@@ -12,8 +12,13 @@ const config = testConfig();
 let db: TestDatabase;
 let api: TestApi;
 let reader: KafkaReader;
-const NDJSON = { 'content-type': 'application/x-ndjson' };
-const JSON_CT = { 'content-type': 'application/json' };
+// Every request is tenant acme's, with an admin token made in beforeAll (the case table
+// below is built before that, so the token is added to these objects then).
+const AUTH: Record<string, string> = {};
+const NDJSON: Record<string, string> = { 'content-type': 'application/x-ndjson' };
+const JSON_CT: Record<string, string> = { 'content-type': 'application/json' };
+const CSV: Record<string, string> = { 'content-type': 'text/csv' };
+const TEXT: Record<string, string> = { 'content-type': 'text/plain' };
 const LIMITS = { maxItems: 5_000, maxItemBytes: 2_048, maxRequestBytes: 2 * 1024 ** 2 };
 
 const profiles = Array.from({ length: 7 }, (_, p) => generatedProfileId('NA', p));
@@ -28,6 +33,7 @@ function jobLines(count: number, bidBase = 0.5): string {
 beforeAll(async () => {
   db = await createTestDatabase(config);
   api = await startTestApi(config, LIMITS);
+  for (const headers of [AUTH, NDJSON, JSON_CT, CSV, TEXT]) Object.assign(headers, await api.auth('acme'));
   reader = await openKafkaReader(config, api.runtime);
 });
 afterAll(async () => {
@@ -38,7 +44,7 @@ afterAll(async () => {
 
 describe('a submitted job', () => {
   it('is on the topics whole: JobSubmitted, every ItemRequested keyed by profile in order, RUNNING control state', async () => {
-    const res = await postJob(api.url, jobLines(300), { ...NDJSON, 'x-sluice-tenant': 'acme' }, '?operation=keyword.setBid&label=team:search');
+    const res = await postJob(api.url, jobLines(300), NDJSON, '?operation=keyword.setBid&label=team:search');
     expect(res.status).toBe(202);
     expect(res.json).toMatchObject({ itemCount: 300, profileCount: 7, duplicate: false });
     const jobId = res.json.jobId as string;
@@ -73,7 +79,7 @@ describe('a submitted job', () => {
   it('accepts a JSON body and a CSV stream with the same meaning', async () => {
     const p = profiles[0]!;
     const json = await postJob(api.url, JSON.stringify({ operation: 'keyword.setBid', items: [{ profileId: p, payload: { keywordId: generatedEntityId(p, 'keywords', 1), bid: 1.25 } }] }), JSON_CT);
-    const csv = await postJob(api.url, `profileId,operation,keywordId,bid\n${p},keyword.setBid,${generatedEntityId(p, 'keywords', 1)},1.25\n`, { 'content-type': 'text/csv' });
+    const csv = await postJob(api.url, `profileId,operation,keywordId,bid\n${p},keyword.setBid,${generatedEntityId(p, 'keywords', 1)},1.25\n`, CSV);
     expect([json.status, csv.status]).toEqual([202, 202]);
     const commands = await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'itemCommands');
     const payloadOf = (jobId: unknown) => commands.find((c) => c.value.jobId === jobId)?.value.payload;
@@ -126,12 +132,12 @@ describe('bad input', () => {
     ['an oversized item', item({ payload: { keywordId: kw, bid: 1, note: 'x'.repeat(3_000) } }), NDJSON, 400, { index: 0, field: 'line' }],
     ['an oversized job', Array.from({ length: 5_001 }, () => item()).join('\n'), NDJSON, 400, { index: 5_000, field: 'items' }],
     ['an unknown top-level field', JSON.stringify({ items: [JSON.parse(item())], priority: 'high' }), JSON_CT, 400, /body\.priority: unknown field/],
-    ['a CSV number that is not one', `profileId,operation,keywordId,bid\n${p},keyword.setBid,${kw},high\n`, { 'content-type': 'text/csv' }, 400, { index: 0, field: 'payload.bid' }],
+    ['a CSV number that is not one', `profileId,operation,keywordId,bid\n${p},keyword.setBid,${kw},high\n`, CSV, 400, { index: 0, field: 'payload.bid' }],
     ['an empty job', '', NDJSON, 400, { index: -1, field: 'items' }],
-    ['an unsupported content type', item(), { 'content-type': 'text/plain' }, 415, /Unsupported Media Type/],
+    ['an unsupported content type', item(), TEXT, 415, /Unsupported Media Type/],
     ['a streamed body over the request limit', `${item()}\n`.repeat(100) + '\n'.repeat(3 * 1024 ** 2), NDJSON, 413, /larger than 2097152 bytes/],
-    ['a CSV body over the request limit', `profileId,keywordId,bid,note\n${`${p},${kw},1,${'n'.repeat(1_000)}\n`.repeat(3_000)}`, { 'content-type': 'text/csv' }, 413, /larger than 2097152 bytes/],
-    ['a CSV job over the item limit, refused before its body ends', `profileId,operation,keywordId,bid\n${`${p},keyword.setBid,${kw},1\n`.repeat(100_000)}`, { 'content-type': 'text/csv' }, 400, { index: 5_000, field: 'items' }],
+    ['a CSV body over the request limit', `profileId,keywordId,bid,note\n${`${p},${kw},1,${'n'.repeat(1_000)}\n`.repeat(3_000)}`, CSV, 413, /larger than 2097152 bytes/],
+    ['a CSV job over the item limit, refused before its body ends', `profileId,operation,keywordId,bid\n${`${p},keyword.setBid,${kw},1\n`.repeat(100_000)}`, CSV, 400, { index: 5_000, field: 'items' }],
   ];
 
   it.each(cases)('%s: refused, naming the item and field, and nothing is produced', async (_name, body, headers, status, expected) => {
@@ -166,8 +172,8 @@ describe('job control', () => {
     expect(await act('resume')).toMatchObject({ status: 200, json: { state: 'RUNNING', version: 2 } });
     expect(await act('cancel')).toMatchObject({ status: 200, json: { state: 'CANCELLED', version: 3 } });
     expect(await act('pause')).toMatchObject({ status: 409 });
-    expect((await fetch(`${api.url}/v1/jobs/00000000-0000-4000-8000-000000000000/pause`, { method: 'POST' })).status).toBe(404);
-    expect((await fetch(`${api.url}/v1/jobs/no-such-job/pause`, { method: 'POST' })).status).toBe(400); // not a job id at all
+    expect((await fetch(`${api.url}/v1/jobs/00000000-0000-4000-8000-000000000000/pause`, { method: 'POST', headers: AUTH })).status).toBe(404);
+    expect((await fetch(`${api.url}/v1/jobs/no-such-job/pause`, { method: 'POST', headers: AUTH })).status).toBe(400); // not a job id at all
 
     const events = (await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'jobEvents')).filter((e) => e.key === jobId);
     expect(events.map((e) => Object.keys(e.value.event)[0])).toEqual(['sluice.JobSubmitted', 'sluice.JobPaused', 'sluice.JobResumed', 'sluice.JobCancelled']);
@@ -177,8 +183,8 @@ describe('job control', () => {
   });
 
   it('belongs to the tenant: another tenant gets 404', async () => {
-    const submitted = await postJob(api.url, jobLines(2), { ...NDJSON, 'x-sluice-tenant': 'acme' }, '?operation=keyword.setBid');
-    const res = await fetch(`${api.url}/v1/jobs/${submitted.json.jobId}/pause`, { method: 'POST', headers: { 'x-sluice-tenant': 'globex' } });
+    const submitted = await postJob(api.url, jobLines(2), NDJSON, '?operation=keyword.setBid');
+    const res = await fetch(`${api.url}/v1/jobs/${submitted.json.jobId}/pause`, { method: 'POST', headers: await api.auth('globex') });
     expect(res.status).toBe(404);
   });
 });

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import { createPool } from '../../../src/db/pool.js';
-import { buildApiServer } from '../../../src/http/server.js';
+import { serveApi, type ServedApi } from '../../helpers/api.js';
 import type { JobProgress } from '../../../src/projections/job-progress.js';
 import { generatedProfileId } from '../../../src/simulator/entities.js';
 import { keywordUpdates, openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
@@ -15,7 +15,8 @@ const PROFILES = [0, 1, 2, 3].map((i) => generatedProfileId('NA', i));
 const SLOW = PROFILES[3]!;
 let p: TestPipeline;
 let projector: ProjectorRuntime;
-let api: { url: string; close(): Promise<void> };
+let api: ServedApi;
+let t1: { authorization: string };
 
 beforeAll(async () => {
   p = await openTestPipeline({
@@ -29,9 +30,8 @@ beforeAll(async () => {
     env: { SLUICE_PROFILE_RATE: '10', SLUICE_PROFILE_BURST: '1', SLUICE_MAX_BATCH_SIZE: '2' },
   });
   projector = await openProjectorRuntime(p.config, testLogger());
-  const app = await buildApiServer({ runtime: p.producer, logger: testLogger() });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  api = { url, close: () => app.close() };
+  api = await serveApi(p.producer);
+  t1 = await api.auth('t1', 'read');
 });
 afterAll(async () => {
   await api?.close();
@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 async function sseEvents(url: string): Promise<JobProgress[]> {
-  const res = await fetch(url, { headers: { 'x-sluice-tenant': 't1' } });
+  const res = await fetch(url, { headers: t1 });
   expect(res.headers.get('content-type')).toBe('text/event-stream');
   const text = await res.text(); // the server ends the stream at the final status
   return text
@@ -53,7 +53,7 @@ it('streams progress while the job runs and ends with its final status; GET agre
   const jobId = await p.submit(PROFILES.flatMap((id) => keywordUpdates(id, 60)));
   let events: JobProgress[] = [];
   for (let tries = 0; tries < 50 && events.length === 0; tries++) {
-    const res = await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: { 'x-sluice-tenant': 't1' } });
+    const res = await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: t1 });
     if (res.status === 200) events = await sseEvents(`${api.url}/v1/jobs/${jobId}/events`);
     else await new Promise((r) => setTimeout(r, 100)); // until the projector has seen the job
   }
@@ -70,11 +70,11 @@ it('streams progress while the job runs and ends with its final status; GET agre
     expect(e.etaSeconds).toBeGreaterThanOrEqual(e.slowestProfile!.etaSeconds);
   }
 
-  const res = await fetch(`${api.url}/v1/jobs/${jobId}?profiles=true`, { headers: { 'x-sluice-tenant': 't1' } });
+  const res = await fetch(`${api.url}/v1/jobs/${jobId}?profiles=true`, { headers: t1 });
   const progress = (await res.json()) as JobProgress;
   expect(progress.profiles).toEqual(PROFILES.map((profileId) => ({ profileId, done: 60, succeeded: 60, failedOrDeadLettered: 0, retrying: 0 })));
   expect(progress.projectedAt).not.toBeNull();
-  expect((await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: { 'x-sluice-tenant': 'someone-else' } })).status).toBe(404);
+  expect((await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: await api.auth('someone-else') })).status).toBe(404);
 
   const watch = await startSluiceProcess(['watch', jobId, '--tenant', 't1'], processEnv(p.config), /(completed)/);
   expect(await watch.stop('SIGCONT')).toBe(0); // SIGCONT changes nothing: this waits for its own exit
@@ -83,7 +83,7 @@ it('streams progress while the job runs and ends with its final status; GET agre
 it('lists jobs by status and label, pages items by status, and exports results as NDJSON and CSV', async () => {
   const missing = (id: string) => ({ profileId: id, payload: { keywordId: `${id}9999999`, bid: 1 } }); // no such keyword: dead-lettered
   const jobId = await p.submit([...keywordUpdates(PROFILES[0]!, 30), missing(PROFILES[0]!), missing(PROFILES[1]!)]);
-  const headers = { 'x-sluice-tenant': 't1' };
+  const headers = t1;
   let progress: JobProgress | undefined;
   for (let tries = 0; tries < 100 && progress?.status !== 'completed_with_errors'; tries++) {
     await new Promise((r) => setTimeout(r, 200));
@@ -116,7 +116,7 @@ it('lists jobs by status and label, pages items by status, and exports results a
   expect(csv.trim().split('\n')).toHaveLength(31);
   expect(csv.split('\n')[0]).toBe('index,itemId,profileId,operation,status,attempts,errorKind,errorReason,errorMessage');
   expect(await (await fetch(`${api.url}/v1/jobs/${jobId}/results?status=unprocessed`, { headers })).text()).toBe('');
-  expect((await fetch(`${api.url}/v1/jobs/${jobId}/results?status=failed`, { headers: { 'x-sluice-tenant': 'other' } })).status).toBe(404);
+  expect((await fetch(`${api.url}/v1/jobs/${jobId}/results?status=failed`, { headers: await api.auth('other') })).status).toBe(404);
 
   // The SQL views say the same.
   const pool = createPool({ url: p.config.database.url, max: 1 });
