@@ -1,6 +1,9 @@
 // What every CLI command starts from: the validated configuration and a logger.
+import { userInfo } from 'node:os';
 import { openProducerRuntime, type ProducerRuntime } from '../app/producer-runtime.js';
 import { loadConfig, type Config } from '../config.js';
+import type { AuditLog, AuditOutcome } from '../db/audit-log.js';
+import { createPool, type Pool } from '../db/pool.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 
 export interface CliContext {
@@ -34,4 +37,39 @@ export async function withProducerRuntime(work: (runtime: ProducerRuntime) => Pr
   } finally {
     await runtime.close();
   }
+}
+
+/** A one-shot command that only reads or writes Postgres (projections, tokens, the audit log). */
+export async function withPool(work: (pool: Pool) => Promise<void>): Promise<void> {
+  const { config } = cliContext();
+  const pool = createPool({ url: config.database.url, max: 2, applicationName: 'sluice-cli' });
+  try {
+    await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Who runs the command, as the audit log and events name them: `--by`, else the OS user. */
+export function cliActor(by?: string): string {
+  return `cli:${by ?? process.env.USER ?? userInfo().username}`;
+}
+
+/**
+ * The audit row of a command run from the operator's shell: reads of a job's data,
+ * control actions, replays and token changes are recorded from here as from the API.
+ */
+export function recordCliAction(audit: AuditLog, entry: { tenantId: string | null; action: string; target?: string; outcome: AuditOutcome; detail?: Record<string, unknown>; by?: string }): Promise<void> {
+  return audit.record({
+    tokenId: null,
+    actor: cliActor(entry.by),
+    tenantId: entry.tenantId,
+    action: entry.action,
+    target: entry.target ?? null,
+    outcome: entry.outcome,
+    status: null,
+    source: 'cli',
+    userAgent: null,
+    detail: entry.detail,
+  });
 }

@@ -14,6 +14,7 @@ import { registerProjectorCommand } from './commands/projector.js';
 import { registerSimulatorCommand } from './commands/simulator.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerSubmitCommand } from './commands/submit.js';
+import { registerAuditCommand, registerTokenCommands } from './commands/tokens.js';
 
 const program = new Command()
   .name('sluice')
@@ -32,6 +33,8 @@ registerProjectorCommand(program);
 registerProjectionCommands(program);
 registerJobCommands(program);
 registerDlqCommands(program);
+registerTokenCommands(program);
+registerAuditCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -63,7 +63,7 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
         const auth = req.headers.authorization;
         return auth ? `t:${createHash('sha256').update(auth).digest('base64url')}` : `a:${req.ip}`;
       },
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `more than ${ctx.max} requests a minute; retry in ${ctx.after}` }),
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate_limited', message: `more than ${ctx.max} requests a minute; retry in ${ctx.after}` }),
     });
   }
   registerAccessControl(app, { tokens: runtime.tokens, audit: runtime.audit, logger, onAuditFailure: () => metrics.auditFailures.inc() });

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProducerRuntime } from '../../app/producer-runtime.js';
 import type { ReplayAnswer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterStatus } from '../../projections/dead-letter-queries.js';
-import { withProducerRuntime } from '../context.js';
+import { cliActor, recordCliAction, withProducerRuntime } from '../context.js';
 
 const POLL_MS = 500;
 
@@ -40,6 +40,7 @@ export function registerDlqCommands(program: Command): void {
       withProducerRuntime(async (runtime) => {
         const filter = filterOf(opts);
         const page = await runtime.deadLetters.list(opts.tenant, filter, { limit: positive(opts.limit, '--limit') });
+        await recordCliAction(runtime.audit, { tenantId: opts.tenant, action: 'dead_letters.list', outcome: 'ok', detail: { filter } });
         console.log(['DEAD LETTER', 'JOB', 'INDEX', 'PROFILE', 'OPERATION', 'STATUS', 'KIND', 'REASON', 'AT'].join('\t'));
         for (const d of page.items) console.log([d.deadLetterId, d.jobId, d.index, d.profileId, d.operation, d.status, d.errorKind, d.reason, d.deadLetteredAt].join('\t'));
         if (page.nextCursor) console.log(`… more: narrow the filter or raise --limit`);
@@ -56,6 +57,7 @@ export function registerDlqCommands(program: Command): void {
     .action((id: string, opts: { tenant: string }) =>
       withProducerRuntime(async (runtime) => {
         const letter = await runtime.deadLetters.read(opts.tenant, id);
+        await recordCliAction(runtime.audit, { tenantId: opts.tenant, action: 'dead_letter.read', target: id, outcome: letter ? 'ok' : 'not_found' });
         if (!letter) throw new Error(`no dead letter ${id} for tenant ${opts.tenant}`);
         console.log(JSON.stringify(letter, null, 2));
       }),
@@ -66,10 +68,18 @@ export function registerDlqCommands(program: Command): void {
     .option('--rate <items/s>', 're-emit at most this many items per second')
     .option('--dry-run', 'say what would be replayed, grouped by job, profile and reason; produce nothing')
     .option('--no-wait', 'return once the items are sent, without following their outcome')
-    .option('--by <who>', 'recorded as who replayed', process.env.USER)
+    .option('--by <who>', 'recorded as who replayed (default: your user name)')
     .action((opts: ReplayOptions) =>
       withProducerRuntime(async (runtime) => {
         const answer = await sendReplay(runtime, opts);
+        await recordCliAction(runtime.audit, {
+          tenantId: opts.tenant,
+          action: 'dead_letters.replay',
+          target: answer.type === 'replayed' ? (answer.replayId ?? undefined) : undefined,
+          outcome: answer.type === 'invalid-patch' ? 'invalid' : answer.type === 'replayed' && answer.replayed === 0 ? 'refused' : 'ok',
+          detail: { filter: filterOf(opts), dryRun: opts.dryRun ?? false, patched: opts.patch !== undefined },
+          by: opts.by,
+        });
         if (answer.type === 'invalid-patch') {
           for (const e of answer.errors) console.error(`dead letter ${e.deadLetterId}: ${e.field}: ${e.reason}`);
           throw new Error(`the patch does not fit ${answer.errorCount} item(s); nothing was replayed`);
@@ -130,7 +140,7 @@ function patchOf(json: string | undefined): Record<string, unknown> | undefined 
 }
 
 async function sendReplay(runtime: ProducerRuntime, opts: ReplayOptions): Promise<ReplayAnswer> {
-  const request = { tenantId: opts.tenant, filter: filterOf(opts), patch: patchOf(opts.patch), ratePerSecond: opts.rate === undefined ? undefined : positive(opts.rate, '--rate'), requestedBy: opts.by ?? null };
+  const request = { tenantId: opts.tenant, filter: filterOf(opts), patch: patchOf(opts.patch), ratePerSecond: opts.rate === undefined ? undefined : positive(opts.rate, '--rate'), requestedBy: cliActor(opts.by) };
   if (opts.dryRun) return runtime.replayer.replay({ ...request, dryRun: true });
   const bar = new cliProgress.SingleBar({ format: ' sending [{bar}] {percentage}% | {value}/{total} items', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
   let started = false;

@@ -2,10 +2,10 @@
 // 1 completed with errors, 2 cancelled), `sluice jobs ls` and `sluice jobs show JOB` (its
 // progress as JSON), read from the projections in Postgres.
 import type { Command } from 'commander';
-import { createPool, type Pool } from '../../db/pool.js';
+import { createAuditLog } from '../../db/audit-log.js';
 import { readJobProgress, type JobStatus } from '../../projections/job-progress.js';
 import { listJobs } from '../../projections/job-queries.js';
-import { cliContext } from '../context.js';
+import { recordCliAction, withPool } from '../context.js';
 import { exitCodeOf, summaryLines, watchJob } from '../job-watcher.js';
 
 interface JobOptions {
@@ -19,7 +19,9 @@ export function registerJobCommands(program: Command): void {
     .argument('<jobId>')
     .option('--tenant <tenant>', 'the tenant the job belongs to', 'default')
     .action((jobId: string, opts: JobOptions) =>
-      withProjections(async (pool) => {
+      withPool(async (pool) => {
+        const exists = (await readJobProgress(pool, opts.tenant, jobId)) !== undefined;
+        await recordCliAction(createAuditLog(pool), { tenantId: opts.tenant, action: 'job.events', target: jobId, outcome: exists ? 'ok' : 'not_found' });
         const final = await watchJob((tenant, job) => readJobProgress(pool, tenant, job), opts.tenant, jobId);
         for (const line of summaryLines(final)) console.log(line);
         process.exitCode = exitCodeOf(final);
@@ -34,7 +36,8 @@ export function registerJobCommands(program: Command): void {
     .option('--status <status>', 'only jobs in this status')
     .option('--limit <n>', 'how many', '20')
     .action((opts: JobOptions & { status?: JobStatus; limit: string }) =>
-      withProjections(async (pool) => {
+      withPool(async (pool) => {
+        await recordCliAction(createAuditLog(pool), { tenantId: opts.tenant, action: 'jobs.list', outcome: 'ok' });
         const page = await listJobs(pool, opts.tenant, { status: opts.status, limit: Number(opts.limit) });
         console.log(['JOB', 'STATUS', 'DONE', 'TOTAL', 'SUBMITTED'].join('\t'));
         for (const j of page.items) console.log([j.jobId, j.status, j.done, j.totalItems, j.submittedAt].join('\t'));
@@ -46,20 +49,12 @@ export function registerJobCommands(program: Command): void {
     .argument('<jobId>')
     .option('--tenant <tenant>', 'the tenant the job belongs to', 'default')
     .action((jobId: string, opts: JobOptions) =>
-      withProjections(async (pool) => {
+      withPool(async (pool) => {
         const progress = await readJobProgress(pool, opts.tenant, jobId, { profiles: true });
+        await recordCliAction(createAuditLog(pool), { tenantId: opts.tenant, action: 'job.read', target: jobId, outcome: progress ? 'ok' : 'not_found' });
         if (!progress) throw new Error(`no job ${jobId} for tenant ${opts.tenant}`);
         console.log(JSON.stringify(progress, null, 2));
       }),
     );
 }
 
-async function withProjections(work: (pool: Pool) => Promise<void>): Promise<void> {
-  const { config } = cliContext();
-  const pool = createPool({ url: config.database.url, max: 2, applicationName: 'sluice-cli' });
-  try {
-    await work(pool);
-  } finally {
-    await pool.end();
-  }
-}

@@ -18,6 +18,7 @@ import { generatedEntityId, generatedProfileId } from '../../../src/simulator/en
 import { keywordUpdates, openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
 import { testLogger } from '../../helpers/services.js';
 import { processEnv, runSluice } from '../../helpers/sluice-process.js';
+import { cliActor } from '../../../src/cli/context.js';
 import { committedEndOffsets, readTopic } from '../../helpers/topic-reader.js';
 import { projectionSnapshot } from '../../helpers/projection-snapshot.js';
 
@@ -171,6 +172,11 @@ it('replayed from two shells at once and again over HTTP: each item sent once, a
   const again = await postReplay({ filter: { jobId } });
   expect(again.status).toBe(409);
   expect(again.body).toMatchObject({ error: 'nothing_to_replay', selected: 150, replayed: 0 });
+  // Each replay is in the audit log, from the shells and over HTTP, with who and how it ended.
+  const audited = (await p.producer.audit.query({ tenantId: 't1', action: 'dead_letters.replay', limit: 100 })).filter((a) => a.detail?.dryRun === false && a.outcome !== 'invalid');
+  expect(audited.map((a) => [a.actor, a.source, a.outcome]).sort()).toEqual(
+    [['cli:shell', 'cli', 'ok'], ['cli:shell', 'cli', 'ok'], [cliActor(), 'cli', 'ok'], ['token:test-admin', '127.0.0.1', 'refused']].sort(),
+  );
 
   const progress = await waitForJob(jobId, (j) => j.status === 'completed');
   expect(progress.counts).toMatchObject({ succeeded: 1000, deadLettered: 0, failed: 0, pending: 0, retrying: 0 });
@@ -222,7 +228,7 @@ it('a rebuild from the topics reproduces the replayed state row for row', async 
     const before = await projectionSnapshot(pool);
     const replays = before.replays as { item_count: string; requested_by: string }[];
     expect(replays.reduce((sum, r) => sum + Number(r.item_count), 0)).toBe(150); // a shell that won nothing recorded nothing
-    expect(new Set(replays.map((r) => r.requested_by))).toEqual(new Set(['shell', process.env.USER ?? null]));
+    expect(new Set(replays.map((r) => r.requested_by))).toEqual(new Set(['cli:shell', cliActor()]));
     expect(before.dead_letters!.filter((d) => (d as { status: string }).status === 'resolved')).toHaveLength(150);
     for (let tries = 0; tries < 100; tries++) {
       const { groups } = await p.reader.admin.describeGroups([projectorGroup(p.config)]);
