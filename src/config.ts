@@ -66,6 +66,7 @@ const envSchema = z.object({
   /** How long a consumer group waits for a silent member (one killed with -9) before giving its partitions to others. */
   SLUICE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   SLUICE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  SLUICE_PROJECTOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   SLUICE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -103,6 +104,7 @@ export interface Config {
   stack: StackConfig;
   adsApi: { url: 'amazon' | string; connections: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
   executor: ExecutorConfig;
+  projector: { metricsPort: number };
   logLevel: z.infer<typeof envSchema>['SLUICE_LOG_LEVEL'];
 }
 
@@ -177,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       breaker: { volume: e.SLUICE_BREAKER_VOLUME, apiVolume: e.SLUICE_BREAKER_API_VOLUME, resetMs: e.SLUICE_BREAKER_RESET_MS },
       metricsPort: e.SLUICE_METRICS_PORT,
     },
+    projector: { metricsPort: e.SLUICE_PROJECTOR_METRICS_PORT },
     logLevel: e.SLUICE_LOG_LEVEL,
   };
 }

@@ -2,8 +2,6 @@
 // the job-control view, the executor itself and its /metrics endpoint; closes exactly
 // what it opened, in reverse order.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import { createAdsApiClient } from '../ads-api/client.js';
 import { amazonCatalogue } from '../ads-api/operations.js';
@@ -15,6 +13,7 @@ import { createKafka } from '../kafka/client.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { serveMetrics } from '../telemetry/metrics-server.js';
 
 export interface ExecutorRuntime {
   executor: Executor;
@@ -62,15 +61,14 @@ export async function openExecutorRuntime(config: Config, logger: Logger, settin
   const metrics = new ExecutorMetrics();
   const executor = new Executor({ kafka, admin, serde, topics, catalogue, api, control, metrics, logger, settings });
   await executor.start();
-  const server = await serveMetrics(metrics, config.api.host, config.executor.metricsPort);
-  const { port } = server.address() as AddressInfo;
-  logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsPort: port }, 'executor started');
+  const server = await serveMetrics(metrics.registry, config.api.host, config.executor.metricsPort);
+  logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsUrl: server.url }, 'executor started');
   return {
     executor,
     metrics,
-    metricsUrl: `http://${config.api.host}:${port}/metrics`,
+    metricsUrl: server.url,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await Promise.all([executor.stop(), control.close()]);
       await api.close();
       await admin.disconnect();
@@ -78,17 +76,3 @@ export async function openExecutorRuntime(config: Config, logger: Logger, settin
   };
 }
 
-async function serveMetrics(metrics: ExecutorMetrics, host: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
-      (error: Error) => res.writeHead(500).end(error.message),
-    );
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
-  return server;
-}

@@ -7,11 +7,16 @@ import { createPool, type Pool } from '../db/pool.js';
 import { createKafka } from '../kafka/client.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs } from '../kafka/topics.js';
+import { committedEnds } from '../kafka/read-positions.js';
 import { Projector } from '../projections/projector.js';
+import { ProjectorMetrics } from '../projections/projector-metrics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { serveMetrics } from '../telemetry/metrics-server.js';
 
 export interface ProjectorRuntime {
   pool: Pool;
+  /** Where /metrics is served. */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -24,23 +29,32 @@ export async function openProjectorRuntime(config: Config, logger: Logger): Prom
   await migrate(config.database.url, logger);
   const pool = createPool({ url: config.database.url, applicationName: 'sluice-projector' });
   const kafka = createKafka({ config: config.kafka, logger });
+  // Kept open: each scrape of the consumer lag asks the brokers for the partitions' ends.
   const admin = kafka.admin();
   await admin.connect();
   try {
     const topics = topicSpecs(config.kafka);
     await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
     const serde = await createSerde(createRegistryClient(config.registry.url), topics);
-    const projector = new Projector({ kafka, pool, serde, topics, groupId: projectorGroup(config), sessionTimeoutMs: config.kafka.sessionTimeoutMs, logger });
+    const metrics = new ProjectorMetrics(projectorGroup(config));
+    const projector = new Projector({ kafka, pool, serde, topics, groupId: projectorGroup(config), sessionTimeoutMs: config.kafka.sessionTimeoutMs, logger, metrics });
+    metrics.lagSource = async () => projector.lag(await committedEnds(admin, projector.topicNames));
     await projector.start();
-    logger.info({ groupId: projectorGroup(config) }, 'projector started');
+    const server = await serveMetrics(metrics.registry, config.api.host, config.projector.metricsPort);
+    logger.info({ groupId: projectorGroup(config), metricsUrl: server.url }, 'projector started');
     return {
       pool,
+      metricsUrl: server.url,
       async close() {
+        await server.close();
         await projector.stop();
+        await admin.disconnect();
         await pool.end();
       },
     };
-  } finally {
-    await admin.disconnect();
+  } catch (error) {
+    await admin.disconnect().catch(() => undefined);
+    await pool.end();
+    throw error;
   }
 }

@@ -21,6 +21,11 @@ export class ReadPositions {
     });
   }
 
+  /** The next offset this consumer will read in a partition, if it has read any of it. */
+  nextOffset(topic: string, partition: number): number | undefined {
+    return this.next.get(key(topic, partition));
+  }
+
   /** How many of these partitions are not yet read up to their end. */
   behind(ends: Map<string, number>): number {
     let count = 0;

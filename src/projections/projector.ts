@@ -12,6 +12,7 @@ import type { Serde } from '../kafka/serde.js';
 import type { TopicRole, Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { projectDeadLetters, projectItemResults, projectJobEvents, storedOffsets, type PartitionBatch, type ProjectedBatch } from './projection-store.js';
+import type { PartitionLag, ProjectorMetrics } from './projector-metrics.js';
 
 export interface ProjectorOptions {
   kafka: Kafka;
@@ -26,6 +27,7 @@ export interface ProjectorOptions {
   logger: Logger;
   /** After each batch is committed to Postgres (progress streams listen). */
   onProjected?: (role: TopicRole, batch: ProjectedBatch) => void;
+  metrics?: ProjectorMetrics;
 }
 
 type ProjectedRole = 'jobEvents' | 'itemResults' | 'dlq';
@@ -60,6 +62,25 @@ export class Projector {
     return this.consumer.disconnect();
   }
 
+  /**
+   * Each partition's lag against `ends` (committed end offsets): from what this projector
+   * has read, or else from the offsets stored in Postgres (partitions another owns).
+   */
+  async lag(ends: Map<string, number>): Promise<PartitionLag[]> {
+    const stored = new Map((await storedOffsets(this.o.pool, this.offsetsGroup)).map((s) => [`${s.topic}/${s.partition}`, s.nextOffset]));
+    return [...ends].map(([key, end]) => {
+      const slash = key.lastIndexOf('/');
+      const [topic, partition] = [key.slice(0, slash), Number(key.slice(slash + 1))];
+      const next = Math.max(this.positions.nextOffset(topic, partition) ?? 0, stored.get(key) ?? 0);
+      return { topic, partition, lag: Math.max(0, end - next) };
+    });
+  }
+
+  /** The topics it projects. */
+  get topicNames(): string[] {
+    return [...this.roleOf.keys()];
+  }
+
   private async seekToStored(assignment: Record<string, number[]>): Promise<void> {
     for (const stored of await storedOffsets(this.o.pool, this.offsetsGroup)) {
       if (assignment[stored.topic]?.includes(stored.partition)) this.consumer.seek({ topic: stored.topic, partition: stored.partition, offset: String(stored.nextOffset) });
@@ -70,6 +91,9 @@ export class Projector {
     const role = this.roleOf.get(batch.topic)!;
     const started = Date.now();
     const result = await this.projectAs(role, batch);
+    this.o.metrics?.records.inc({ topic_role: role }, batch.messages.length);
+    this.o.metrics?.rows.inc({ topic_role: role }, result.applied);
+    this.o.metrics?.batchSeconds.observe({ topic_role: role }, (Date.now() - started) / 1000);
     this.o.logger.debug({ topic: batch.topic, partition: batch.partition, records: batch.messages.length, rows: result.applied, skipped: result.skipped, durationMs: Date.now() - started }, 'projected batch');
     this.o.onProjected?.(role, result);
     await heartbeat();
@@ -81,7 +105,8 @@ export class Projector {
       try {
         records.push({ offset: Number(message.offset), value: await this.o.serde.decode(role, message.value!) });
       } catch (error) {
-        // Nothing Sluice writes fails to decode; a foreign record is logged and passed over.
+        // Nothing Sluice writes fails to decode; a foreign record is logged, counted and passed over.
+        this.o.metrics?.undecodable.inc({ topic: batch.topic });
         this.o.logger.error({ err: error, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'projector: undecodable record skipped');
       }
     }

@@ -20,6 +20,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATABASE_URL: withDatabase(services.databaseUrl, uniqueName('sluice_test')),
     SLUICE_TOPIC_PREFIX: `${uniqueName('t')}.`,
     SLUICE_LOG_LEVEL: 'warn',
+    SLUICE_PROJECTOR_METRICS_PORT: '0', // files run side by side: any free port
     ...env,
   });
 }

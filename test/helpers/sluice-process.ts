@@ -28,6 +28,7 @@ export function processEnv(config: Config): Record<string, string> {
     SLUICE_TOPIC_PREFIX: config.kafka.topicPrefix,
     SLUICE_ITEM_PARTITIONS: String(config.kafka.itemPartitions),
     SLUICE_LOG_LEVEL: 'info',
+    SLUICE_PROJECTOR_METRICS_PORT: String(config.projector.metricsPort),
   };
 }
 

@@ -59,6 +59,7 @@ export function registerDemoCommand(program: Command): void {
         ...config,
         adsApi: { ...config.adsApi, url: sim.url },
         executor: { ...config.executor, metricsPort: 0, maxBatchSize: PER_CALL, defaultRate: { ratePerSecond: 5, burst: 4, ceiling: 5 } },
+        projector: { metricsPort: 0 },
       };
       const producer = await openProducerRuntime(demoConfig, quiet);
       const projector = await openProjectorRuntime(demoConfig, quiet);

@@ -12,7 +12,7 @@ export function registerProjectorCommand(program: Command): void {
       const { config } = cliContext();
       const logger = createLogger({ level: config.logLevel, service: 'projector' });
       const runtime = await openProjectorRuntime(config, logger);
-      console.log('Sluice projector running');
+      console.log(`Sluice projector running (metrics at ${runtime.metricsUrl})`);
       closeOnSignals(() => runtime.close());
     });
 }
