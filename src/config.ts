@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { TRACE_EXPORTERS, type TracingConfig } from './telemetry/tracing.js';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
@@ -67,6 +68,9 @@ const envSchema = z.object({
   SLUICE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   SLUICE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   SLUICE_PROJECTOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /** Where spans go: nowhere (trace context is still propagated), an OTLP/HTTP collector, or stdout. */
+  SLUICE_TRACE_EXPORTER: z.enum(TRACE_EXPORTERS).default('none'),
+  SLUICE_OTLP_TRACES_URL: z.url().default('http://127.0.0.1:4318/v1/traces'),
   SLUICE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -105,6 +109,7 @@ export interface Config {
   adsApi: { url: 'amazon' | string; connections: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
   executor: ExecutorConfig;
   projector: { metricsPort: number };
+  tracing: TracingConfig;
   logLevel: z.infer<typeof envSchema>['SLUICE_LOG_LEVEL'];
 }
 
@@ -180,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsPort: e.SLUICE_METRICS_PORT,
     },
     projector: { metricsPort: e.SLUICE_PROJECTOR_METRICS_PORT },
+    tracing: { exporter: e.SLUICE_TRACE_EXPORTER, otlpUrl: e.SLUICE_OTLP_TRACES_URL },
     logLevel: e.SLUICE_LOG_LEVEL,
   };
 }

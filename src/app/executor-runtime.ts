@@ -13,6 +13,7 @@ import { createKafka } from '../kafka/client.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { exporterFor, flushTracing, startTracing } from '../telemetry/tracing.js';
 import { serveMetrics } from '../telemetry/metrics-server.js';
 
 export interface ExecutorRuntime {
@@ -42,6 +43,7 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
 }
 
 export async function openExecutorRuntime(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config)): Promise<ExecutorRuntime> {
+  startTracing('sluice-executor', () => exporterFor(config.tracing));
   const kafka = createKafka({ config: config.kafka, logger });
   const admin = kafka.admin();
   await admin.connect();
@@ -72,6 +74,7 @@ export async function openExecutorRuntime(config: Config, logger: Logger, settin
       await Promise.all([executor.stop(), control.close()]);
       await api.close();
       await admin.disconnect();
+      await flushTracing();
     },
   };
 }

@@ -16,6 +16,7 @@ import { createJobControl, type JobControl } from '../producers/job-control.js';
 import { createJobSubmitter, type JobSubmitter } from '../producers/job-submitter.js';
 import { DEFAULT_LIMITS, type SubmissionLimits } from '../producers/item-validation.js';
 import type { Logger } from '../telemetry/logger.js';
+import { exporterFor, flushTracing, startTracing } from '../telemetry/tracing.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { projectionQueries, type ProjectionQueries } from '../projections/job-queries.js';
 import { deadLetterQueries, type DeadLetterQueries } from '../projections/dead-letter-queries.js';
@@ -45,6 +46,7 @@ export interface ProducerRuntime {
 
 export async function openProducerRuntime(config: Config, logger: Logger, overrides: Partial<SubmissionLimits> = {}): Promise<ProducerRuntime> {
   const limits: SubmissionLimits = { ...DEFAULT_LIMITS, maxItems: config.submit.maxItems, maxItemBytes: config.submit.maxItemBytes, maxRequestBytes: config.submit.maxRequestBytes, ...overrides };
+  startTracing('sluice-producer', () => exporterFor(config.tracing));
   await ensureDatabase(config.database.url);
   await migrate(config.database.url, logger);
   const pool = createPool({ url: config.database.url, applicationName: 'sluice-producer' });
@@ -73,6 +75,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       async close() {
         await admin.disconnect();
         await pool.end();
+        await flushTracing();
       },
     };
   } catch (error) {

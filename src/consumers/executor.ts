@@ -15,6 +15,7 @@ import { groupLiveness } from '../kafka/client.js';
 import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { endSpan, startSpan, traceHeaders, traceparentIn, traceparentOf } from '../telemetry/tracing.js';
 import { AdaptiveLimiter, type AdaptiveLimiterOptions } from './adaptive-limiter.js';
 import { ApiBreakers, type BreakerSettings } from './api-breakers.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
@@ -23,7 +24,7 @@ import { deadLetter, itemResult, poisonDeadLetter, type Diagnosis } from './outc
 import { PartitionOffsets } from './partition-offsets.js';
 import { ProfileLane, type LaneContext, type LaneOutput, type LanePolicy } from './profile-lane.js';
 import { ResultSink, type OutRecord } from './result-sink.js';
-import type { SourcePosition, WorkItem } from './work-item.js';
+import type { ItemTrace, SourcePosition, WorkItem } from './work-item.js';
 
 export interface ExecutorSettings {
   groupId: string;
@@ -203,12 +204,13 @@ export class Executor {
       this.deps.metrics.items.inc({ outcome: 'poison' });
       this.deps.logger.error({ err: error, ...source }, 'undecodable item command dead-lettered');
       const record = poisonDeadLetter(message.key, message.value, source, error as Error, Date.now());
-      this.complete(source, [this.dlqRecord(record.command?.profileId ?? String(message.key ?? ''), record)]);
+      this.complete(source, [this.dlqRecord(record.command?.profileId ?? String(message.key ?? ''), record, traceHeaders(traceparentIn(message.headers)))]);
       return;
     }
-    const item = this.workItem(command, source);
+    const trace = itemTrace(command, traceparentIn(message.headers));
+    const item = this.workItem(command, source, trace);
     if ('problem' in item) {
-      const stub = this.workItemStub(command, source);
+      const stub = this.workItemStub(command, source, trace);
       this.output.finished(stub, { 'sluice.ItemFailed': { failureClass: 'PERMANENT', ...item.problem, deadLettered: true } }, null, item.problem);
       return;
     }
@@ -225,13 +227,13 @@ export class Executor {
     lane.push(item);
   }
 
-  private workItemStub(command: ItemRequested, source: SourcePosition): WorkItem {
-    return { command, payload: null, source, batchKey: '', entityKey: '', maxBatchSize: 1, attempts: 0, history: [], notBeforeMs: 0 };
+  private workItemStub(command: ItemRequested, source: SourcePosition, trace: ItemTrace): WorkItem {
+    return { command, payload: null, source, batchKey: '', entityKey: '', maxBatchSize: 1, attempts: 0, history: [], notBeforeMs: 0, trace };
   }
 
   // The producer validated every payload, but a command may come from elsewhere (an older
   // producer, a replay tool, a hand-written record): what cannot run is dead-lettered.
-  private workItem(command: ItemRequested, source: SourcePosition): WorkItem | { problem: Diagnosis } {
+  private workItem(command: ItemRequested, source: SourcePosition, trace: ItemTrace): WorkItem | { problem: Diagnosis } {
     const op = this.deps.catalogue.get(command.operation);
     if (!op) return { problem: { errorKind: 'unknownOperation', reason: 'UNKNOWN_OPERATION', message: `operation "${command.operation}" is not in the catalogue` } };
     let payload: unknown;
@@ -242,17 +244,21 @@ export class Executor {
     }
     const check = this.deps.catalogue.check(command.operation, payload);
     if (!check.ok) return { problem: { errorKind: 'invalidPayload', reason: 'INVALID_PAYLOAD', message: check.issues.map((i) => `${i.field}: ${i.reason}`).join('; ') } };
-    return { ...this.workItemStub(command, source), payload: check.value, batchKey: op.batchKey, entityKey: op.entityKey(check.value), maxBatchSize: op.maxBatchSize };
+    return { ...this.workItemStub(command, source, trace), payload: check.value, batchKey: op.batchKey, entityKey: op.entityKey(check.value), maxBatchSize: op.maxBatchSize };
   }
 
   private readonly output: LaneOutput = {
     retrying: (item, outcome, latencyMs) => {
-      this.sink.add([this.resultRecord(itemResult(item, outcome, Date.now(), latencyMs))]);
+      this.sink.add([this.resultRecord(itemResult(item, outcome, Date.now(), latencyMs), item.trace.headers)]);
     },
     finished: (item, outcome: ItemOutcome, latencyMs, diagnosis) => {
       const now = Date.now();
-      const records = [this.resultRecord(itemResult(item, outcome, now, latencyMs))];
-      if (diagnosis) records.push(this.dlqRecord(item.command.profileId, deadLetter(item, diagnosis, now)));
+      const { span, headers } = item.trace;
+      const records = [this.resultRecord(itemResult(item, outcome, now, latencyMs), headers)];
+      if (diagnosis) records.push(this.dlqRecord(item.command.profileId, deadLetter(item, diagnosis, now), headers));
+      span.setAttribute('sluice.outcome', Object.keys(outcome)[0] ?? 'unknown');
+      if (diagnosis) span.setAttributes({ 'sluice.dead_lettered': true, 'sluice.reason': diagnosis.reason });
+      endSpan(span);
       this.complete(item.source, records);
     },
   };
@@ -269,12 +275,12 @@ export class Executor {
     }
   }
 
-  private resultRecord(result: ReturnType<typeof itemResult>): OutRecord {
-    return { topic: this.deps.topics.itemResults.name, key: result.jobId, value: this.deps.serde.encode('itemResults', result) };
+  private resultRecord(result: ReturnType<typeof itemResult>, headers: OutRecord['headers']): OutRecord {
+    return { topic: this.deps.topics.itemResults.name, key: result.jobId, value: this.deps.serde.encode('itemResults', result), headers };
   }
 
-  private dlqRecord(profileId: string, record: ReturnType<typeof deadLetter>): OutRecord {
-    return { topic: this.deps.topics.dlq.name, key: profileId, value: this.deps.serde.encode('dlq', record) };
+  private dlqRecord(profileId: string, record: ReturnType<typeof deadLetter>, headers: OutRecord['headers']): OutRecord {
+    return { topic: this.deps.topics.dlq.name, key: profileId, value: this.deps.serde.encode('dlq', record), headers };
   }
 
   private async stopLanes(): Promise<void> {
@@ -296,4 +302,15 @@ export class Executor {
     this.sink.forgetCommitted();
     this.deps.metrics.lanes.set(0);
   }
+}
+
+/** The item's span, under the trace its command carries; its records carry the span's context. */
+function itemTrace(command: ItemRequested, parent: string | undefined): ItemTrace {
+  const span = startSpan('sluice.item', parent, {
+    'sluice.item_id': command.itemId,
+    'sluice.profile_id': command.profileId,
+    'sluice.operation': command.operation,
+    'sluice.replay_generation': command.replayGeneration,
+  });
+  return { span, headers: traceHeaders(traceparentOf(span)) };
 }

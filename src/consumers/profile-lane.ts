@@ -248,6 +248,7 @@ export class ProfileLane {
 
   private record(item: WorkItem, outcome: 'succeeded' | 'throttled' | 'transient' | 'permanent', error?: CallFailure): void {
     if (item.history.length >= MAX_HISTORY) item.history.shift();
+    item.trace.span.addEvent('attempt', { attempt: Math.max(1, item.attempts), outcome, ...(error ? { error: error.message } : {}) });
     item.history.push({
       attempt: Math.max(1, item.attempts),
       at: this.ctx.now(),

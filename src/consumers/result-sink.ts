@@ -6,7 +6,7 @@
 // A failed flush keeps its records for the next one, with a new producer (the old one
 // may be fenced or in an unknown transaction state).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { IHeaders, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { inKafkaTransaction, MAX_SEND_BYTES, sendOffsetsInTransaction, transactionalProducer } from '../kafka/transactions.js';
 import type { Logger } from '../telemetry/logger.js';
 
@@ -14,6 +14,8 @@ export interface OutRecord {
   topic: string;
   key: string;
   value: Buffer;
+  /** The item's trace context. */
+  headers?: IHeaders;
 }
 
 export interface TopicOffsets {
@@ -130,15 +132,23 @@ export function* chunksOf(records: OutRecord[], maxBytes = MAX_SEND_BYTES): Gene
   let chunk: OutRecord[] = [];
   let bytes = 0;
   for (const record of records) {
-    if (chunk.length > 0 && bytes + record.value.length > maxBytes) {
+    const size = recordBytes(record);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
       yield chunk;
       chunk = [];
       bytes = 0;
     }
     chunk.push(record);
-    bytes += record.value.length;
+    bytes += size;
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/** A record's value and headers (a traceparent adds some 70 bytes to each). */
+function recordBytes(record: OutRecord): number {
+  let bytes = record.value.length;
+  for (const [name, value] of Object.entries(record.headers ?? {})) bytes += name.length + String(value).length;
+  return bytes;
 }
 
 function byTopic(records: OutRecord[]): TopicMessages[] {
@@ -146,7 +156,7 @@ function byTopic(records: OutRecord[]): TopicMessages[] {
   for (const r of records) {
     let t = topics.get(r.topic);
     if (!t) topics.set(r.topic, (t = { topic: r.topic, messages: [] }));
-    t.messages.push({ key: r.key, value: r.value });
+    t.messages.push({ key: r.key, value: r.value, headers: r.headers });
   }
   return [...topics.values()];
 }

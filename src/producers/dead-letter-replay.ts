@@ -8,7 +8,7 @@
 // how fast items are re-emitted.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { claimReplays, lockCancelledJobs } from '../db/replay-claims.js';
 import type { JobEvent } from '../domain/events.js';
@@ -18,6 +18,7 @@ import type { Topics } from '../kafka/topics.js';
 import { inKafkaTransaction, transactionalProducer } from '../kafka/transactions.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import { replayCandidates, type DeadLetterFilter } from '../projections/dead-letter-queries.js';
+import { endSpan, startSpan, traceHeaders, traceparentOf } from '../telemetry/tracing.js';
 import { planGroups, planReplay, type PlanGroup, type ReplayItem } from './replay-plan.js';
 
 const CHUNK = 500;
@@ -31,6 +32,8 @@ export interface ReplayRequest {
   /** Items re-emitted per second at most. */
   ratePerSecond?: number;
   requestedBy?: string | null;
+  /** The caller's W3C trace context: the replay's span is its child, and the replayed commands carry it. */
+  traceparent?: string;
   /** Plan and report only: nothing is produced or claimed. */
   dryRun?: boolean;
   onProgress?: (sent: number, planned: number) => void;
@@ -75,15 +78,23 @@ export function createDeadLetterReplayer(o: ReplayerOptions) {
       if (req.dryRun) return { type: 'dry-run', replayId: null, selected: candidates.length, replayed: plan.items.length, skipped: countReasons(skipped), groups: planGroups(plan.items) };
 
       const replayId = randomUUID();
-      const sent = await send(o, req, replayId, plan.items, (reason) => skipped.push(reason));
-      return { type: 'replayed', replayId, selected: candidates.length, replayed: sent.length, skipped: countReasons(skipped), groups: planGroups(sent) };
+      const span = startSpan('sluice.replay', req.traceparent, { 'sluice.tenant': req.tenantId, 'sluice.replay_id': replayId, 'sluice.selected': candidates.length });
+      try {
+        const sent = await send(o, req, replayId, plan.items, (reason) => skipped.push(reason), traceHeaders(traceparentOf(span)));
+        span.setAttribute('sluice.replayed', sent.length);
+        endSpan(span);
+        return { type: 'replayed', replayId, selected: candidates.length, replayed: sent.length, skipped: countReasons(skipped), groups: planGroups(sent) };
+      } catch (error) {
+        endSpan(span, error);
+        throw error;
+      }
     },
   };
 }
 
 export type DeadLetterReplayer = ReturnType<typeof createDeadLetterReplayer>;
 
-async function send(o: ReplayerOptions, req: ReplayRequest, replayId: string, items: ReplayItem[], skip: (reason: string) => void): Promise<ReplayItem[]> {
+async function send(o: ReplayerOptions, req: ReplayRequest, replayId: string, items: ReplayItem[], skip: (reason: string) => void, headers: IHeaders | undefined): Promise<ReplayItem[]> {
   const chunkSize = req.ratePerSecond ? Math.max(1, Math.min(CHUNK, Math.ceil(req.ratePerSecond / 10))) : CHUNK;
   const bucket = req.ratePerSecond ? new TokenBucket(req.ratePerSecond, chunkSize, Date.now()) : undefined;
   const selection = JSON.stringify(req.filter);
@@ -107,7 +118,7 @@ async function send(o: ReplayerOptions, req: ReplayRequest, replayId: string, it
         }
         const mine = live.filter((c) => claimed.has(c.deadLetterId));
         // Postgres commits the claims only after Kafka committed the items (or rolls them back).
-        if (mine.length > 0) await produce(o, producer, req, replayId, selection, mine);
+        if (mine.length > 0) await produce(o, producer, { ...req, replayId, selection, headers }, mine);
         return mine;
       });
       sent.push(...produced);
@@ -119,7 +130,8 @@ async function send(o: ReplayerOptions, req: ReplayRequest, replayId: string, it
   return sent;
 }
 
-async function produce(o: ReplayerOptions, producer: Producer, req: ReplayRequest, replayId: string, selection: string, items: ReplayItem[]): Promise<void> {
+async function produce(o: ReplayerOptions, producer: Producer, req: ReplayRequest & { replayId: string; selection: string; headers: IHeaders | undefined }, items: ReplayItem[]): Promise<void> {
+  const { replayId, selection, headers } = req;
   const now = Date.now();
   const byJob = new Map<string, ReplayItem[]>();
   for (const item of items) {
@@ -145,8 +157,8 @@ async function produce(o: ReplayerOptions, producer: Producer, req: ReplayReques
   await inKafkaTransaction(producer, (txn) =>
     txn.sendBatch({
       topicMessages: [
-        { topic: o.topics.jobEvents.name, messages: events.map((e) => ({ key: e.jobId, value: o.serde.encode('jobEvents', e) })) },
-        { topic: o.topics.itemCommands.name, messages: items.map((i) => ({ key: i.command.profileId, value: o.serde.encode('itemCommands', i.command) })) },
+        { topic: o.topics.jobEvents.name, messages: events.map((e) => ({ key: e.jobId, headers, value: o.serde.encode('jobEvents', e) })) },
+        { topic: o.topics.itemCommands.name, messages: items.map((i) => ({ key: i.command.profileId, headers, value: o.serde.encode('itemCommands', i.command) })) },
       ],
     }),
   );

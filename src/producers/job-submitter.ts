@@ -9,6 +9,7 @@ import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { endSpan, startSpan, traceIdOf, traceparentOf } from '../telemetry/tracing.js';
 import type { SourceItem } from './item-sources.js';
 import { createItemSpool } from './item-spool.js';
 import { ErrorCollector, validateItem, type ItemError, type SubmissionLimits } from './item-validation.js';
@@ -21,10 +22,12 @@ export interface JobRequest {
   labels?: Record<string, string>;
   idempotencyKey?: string;
   submittedBy?: string;
+  /** The caller's W3C trace context: the submission's span is its child. */
+  traceparent?: string;
 }
 
 export type SubmitResult =
-  | { type: 'accepted'; jobId: string; itemCount: number; profileCount: number }
+  | { type: 'accepted'; jobId: string; itemCount: number; profileCount: number; traceId: string | null }
   | { type: 'duplicate'; jobId: string; itemCount: number }
   | { type: 'rejected'; errors: ItemError[]; errorCount: number }
   /** The key is in use: by a submission still under way, or for different content. */
@@ -60,7 +63,9 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
   return {
     async submitJob(request, items, onProgress) {
       const started = Date.now();
+      const span = startSpan('sluice.submit', request.traceparent, { 'sluice.tenant': request.tenantId });
       const spool = await createItemSpool(options.spoolDir);
+      let failure: unknown;
       try {
         const errors = new ErrorCollector(limits.maxErrorsListed);
         const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}]));
@@ -112,6 +117,8 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         }
 
         const profileCount = profiles.size;
+        span.setAttributes({ 'sluice.job_id': jobId, 'sluice.items': itemCount, 'sluice.profiles': profileCount });
+        const traceparent = traceparentOf(span);
         logger.info({ jobId, tenantId: request.tenantId, items: itemCount, profiles: profileCount }, 'producing job');
         try {
           await produceJob(
@@ -126,7 +133,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
                 onProgress?.('producing', produced, itemCount);
               },
             },
-            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles },
+            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles, traceparent },
             records,
           );
         } catch (error) {
@@ -135,8 +142,12 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         }
         await jobs.markCommitted(jobId);
         logger.info({ jobId, tenantId: request.tenantId, items: itemCount, profiles: profileCount, durationMs: Date.now() - started }, 'job submitted');
-        return { type: 'accepted', jobId, itemCount, profileCount };
+        return { type: 'accepted', jobId, itemCount, profileCount, traceId: traceIdOf(traceparent) };
+      } catch (error) {
+        failure = error;
+        throw error;
       } finally {
+        endSpan(span, failure);
         await spool.remove();
       }
     },

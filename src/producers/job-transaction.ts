@@ -9,6 +9,7 @@ import { MAX_PROFILES_COUNTED, type ItemRequested } from '../domain/events.js';
 import type { Serde } from '../kafka/serde.js';
 import { MAX_SEND_BYTES, sendOffsetsInTransaction, withTransaction } from '../kafka/transactions.js';
 import type { Topics } from '../kafka/topics.js';
+import { TRACEPARENT, traceHeaders } from '../telemetry/tracing.js';
 import type { ValidItem } from './item-validation.js';
 import type { SpooledRecord } from './item-spool.js';
 
@@ -22,6 +23,8 @@ export interface JobHeader {
   itemCount: number;
   /** Items per profile. */
   profileItems: Map<string, number>;
+  /** The submission span's W3C context, carried in every record's headers. */
+  traceparent?: string;
 }
 
 export interface JobTransactionOptions {
@@ -69,11 +72,14 @@ export const commitMarkerGroup = (topics: Topics, jobId: string) => `${topics.jo
 export async function produceJob(options: JobTransactionOptions, job: JobHeader, chunks: AsyncIterable<SpooledRecord[]>): Promise<void> {
   const { kafka, serde, topics } = options;
   // One transactional id per job: a retry after a crash fences the dead submitter.
+  // One headers object shared by every record of the job (counted in each record's size).
+  const headers = traceHeaders(job.traceparent);
+  const headerBytes = job.traceparent ? job.traceparent.length + TRACEPARENT.length : 0;
   await withTransaction(kafka, { transactionalId: `sluice-submit-${job.jobId}`, transactionTimeoutMs: options.transactionTimeoutMs }, async (txn) => {
     const now = Date.now();
     await txn.send({
       topic: topics.jobEvents.name,
-      messages: [{ key: job.jobId, value: serde.encode('jobEvents', {
+      messages: [{ key: job.jobId, headers, value: serde.encode('jobEvents', {
         eventId: randomUUID(),
         jobId: job.jobId,
         tenantId: job.tenantId,
@@ -112,9 +118,9 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
     };
     for await (const records of chunks) {
       for (const record of records) {
-        batch.push(record);
+        batch.push({ key: record.key, value: record.value, headers });
         const partition = partitionOf(record.key);
-        const bytes = (partitionBytes.get(partition) ?? 0) + record.value.length;
+        const bytes = (partitionBytes.get(partition) ?? 0) + record.value.length + headerBytes;
         partitionBytes.set(partition, bytes);
         if (batch.length >= options.batchSize || bytes >= MAX_SEND_BYTES) await flush();
       }
@@ -125,7 +131,7 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
 
     await txn.send({
       topic: topics.jobControl.name,
-      messages: [{ key: job.jobId, value: serde.encode('jobControl', { jobId: job.jobId, tenantId: job.tenantId, state: 'RUNNING', version: 0, updatedAt: now }) }],
+      messages: [{ key: job.jobId, headers, value: serde.encode('jobControl', { jobId: job.jobId, tenantId: job.tenantId, state: 'RUNNING', version: 0, updatedAt: now }) }],
     });
     await sendOffsetsInTransaction(txn, {
       consumerGroupId: commitMarkerGroup(topics, job.jobId),

@@ -11,7 +11,8 @@ export interface PartitionBatch<V> {
   group: string;
   topic: string;
   partition: number;
-  records: { offset: number; value: V }[];
+  /** Each record's value and the trace id its headers carry. */
+  records: { offset: number; value: V; traceId: string | null }[];
 }
 
 export interface ProjectedBatch {
@@ -20,7 +21,8 @@ export interface ProjectedBatch {
   skipped: number;
 }
 
-type Apply<V> = (client: PoolClient, values: V[]) => Promise<void>;
+/** Writes the rows of `values`; `traceIds[i]` is the trace of `values[i]`. */
+type Apply<V> = (client: PoolClient, values: V[], traceIds: (string | null)[]) => Promise<void>;
 
 async function project<V>(pool: Pool, batch: PartitionBatch<V>, apply: Apply<V>): Promise<ProjectedBatch> {
   const last = batch.records.at(-1);
@@ -29,7 +31,7 @@ async function project<V>(pool: Pool, batch: PartitionBatch<V>, apply: Apply<V>)
     const next = await lockOffset(client, batch);
     const fresh = batch.records.filter((r) => r.offset >= next);
     if (fresh.length > 0) {
-      await apply(client, fresh.map((r) => r.value));
+      await apply(client, fresh.map((r) => r.value), fresh.map((r) => r.traceId));
       await client.query(`UPDATE projection_offsets SET next_offset = $4, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [batch.group, batch.topic, batch.partition, last.offset + 1]);
     }
     return { applied: fresh.length, skipped: batch.records.length - fresh.length };
@@ -52,19 +54,19 @@ export const projectJobEvents = (pool: Pool, batch: PartitionBatch<JobEvent>) =>
 export const projectItemResults = (pool: Pool, batch: PartitionBatch<ItemResult>) => project(pool, batch, applyItemResults);
 export const projectDeadLetters = (pool: Pool, batch: PartitionBatch<DeadLettered>) => project(pool, batch, applyDeadLetters);
 
-async function applyJobEvents(client: PoolClient, events: JobEvent[]): Promise<void> {
-  for (const e of events) {
+async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: (string | null)[]): Promise<void> {
+  for (const [i, e] of events.entries()) {
     const body = e.event;
     if ('sluice.JobSubmitted' in body) {
       const s = body['sluice.JobSubmitted'];
       // A job's results may be projected before its JobSubmitted (another topic): the row
       // then exists as a placeholder whose counters are kept.
       await client.query(
-        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at)
-         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0))
+        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at, trace_id)
+         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0), $7)
          ON CONFLICT (job_id) DO UPDATE SET operation = EXCLUDED.operation, labels = EXCLUDED.labels,
-           total_items = EXCLUDED.total_items, submitted_at = EXCLUDED.submitted_at, updated_at = now()`,
-        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt],
+           total_items = EXCLUDED.total_items, submitted_at = EXCLUDED.submitted_at, trace_id = EXCLUDED.trace_id, updated_at = now()`,
+        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt, traceIds[i]],
       );
       // Results projected before this event are counted in from the items already there.
       await client.query(
@@ -101,7 +103,7 @@ const COUNTER_COLUMNS: Record<Exclude<ItemStatus, 'pending'>, string> = {
   dead_lettered: 'dead_lettered_items',
 };
 
-async function applyItemResults(client: PoolClient, results: ItemResult[]): Promise<void> {
+async function applyItemResults(client: PoolClient, results: ItemResult[], traceIds: (string | null)[]): Promise<void> {
   const keys = { jobs: results.map((r) => r.jobId), indexes: results.map((r) => r.index) };
   const { rows: existing } = await client.query<{ job_id: string; item_index: string; status: ItemStatus; attempts: number; replay_generation: number }>(
     `SELECT job_id, item_index, status, attempts, replay_generation FROM job_items
@@ -116,27 +118,30 @@ async function applyItemResults(client: PoolClient, results: ItemResult[]): Prom
     rows.set(key, { status: r.status, attempts: r.attempts, replayGeneration: r.replay_generation });
   }
   const changed = new Map<string, ItemRow>();
-  for (const result of results) {
+  const traceOf = new Map<string, string | null>(); // of the result that changed the row last
+  for (const [i, result] of results.entries()) {
     const key = `${result.jobId}/${result.index}`;
     const next = applyResult(rows.get(key), result);
     if (!next) continue;
     rows.set(key, next);
     changed.set(key, next);
+    traceOf.set(key, traceIds[i] ?? null);
   }
   if (changed.size === 0) return;
   const changes: StatusChange[] = [...changed].map(([key, row]) => ({ jobId: row.jobId, profileId: row.profileId, from: before.get(key), to: row.status }));
   await client.query(
     `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
-                            last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at)
+                            last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at, trace_id)
      SELECT job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
-            last_error_kind, last_error_reason, last_error_message, latency_ms, to_timestamp(updated_at / 1000.0)
+            last_error_kind, last_error_reason, last_error_message, latency_ms, to_timestamp(updated_at / 1000.0), trace_id
      FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, item_id text, profile_id text, operation text, status text,
-          attempts int, replay_generation int, last_error_kind text, last_error_reason text, last_error_message text, latency_ms int, updated_at bigint)
+          attempts int, replay_generation int, last_error_kind text, last_error_reason text, last_error_message text, latency_ms int, updated_at bigint,
+          trace_id text)
      ON CONFLICT (job_id, item_index) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
        replay_generation = EXCLUDED.replay_generation, last_error_kind = EXCLUDED.last_error_kind,
        last_error_reason = EXCLUDED.last_error_reason, last_error_message = EXCLUDED.last_error_message,
-       latency_ms = EXCLUDED.latency_ms, updated_at = EXCLUDED.updated_at, projected_at = now()`,
-    [JSON.stringify([...changed.values()].map(toItemRecord))],
+       latency_ms = EXCLUDED.latency_ms, updated_at = EXCLUDED.updated_at, trace_id = EXCLUDED.trace_id, projected_at = now()`,
+    [JSON.stringify([...changed].map(([key, row]) => ({ ...toItemRecord(row), trace_id: traceOf.get(key) ?? null })))],
   );
   const activity = new Map<string, { tenantId: string; first: number; last: number }>();
   for (const r of results) {
@@ -317,25 +322,25 @@ function toItemRecord(r: ItemRow) {
   };
 }
 
-async function applyDeadLetters(client: PoolClient, letters: DeadLettered[]): Promise<void> {
+async function applyDeadLetters(client: PoolClient, letters: DeadLettered[], traceIds: (string | null)[]): Promise<void> {
   await client.query(
     `INSERT INTO dead_letters (dead_letter_id, job_id, tenant_id, item_index, profile_id, operation, status, error_kind, error_reason,
                                error_message, attempts, command, raw_value, source_topic, source_partition, source_offset,
-                               replay_generation, dead_lettered_at)
+                               replay_generation, dead_lettered_at, trace_id)
      SELECT dead_letter_id, job_id, tenant_id, item_index, profile_id, operation, 'open', error_kind, error_reason, error_message,
             attempts, command, decode(raw_value_hex, 'hex'), source_topic, source_partition, source_offset, replay_generation,
-            to_timestamp(occurred_at / 1000.0)
+            to_timestamp(occurred_at / 1000.0), trace_id
      FROM jsonb_to_recordset($1::jsonb) AS x(dead_letter_id text, job_id text, tenant_id text, item_index bigint, profile_id text,
           operation text, error_kind text, error_reason text, error_message text, attempts jsonb, command jsonb, raw_value_hex text,
-          source_topic text, source_partition int, source_offset bigint, replay_generation int, occurred_at bigint)
+          source_topic text, source_partition int, source_offset bigint, replay_generation int, occurred_at bigint, trace_id text)
      ON CONFLICT (dead_letter_id) DO UPDATE SET job_id = EXCLUDED.job_id, tenant_id = EXCLUDED.tenant_id, item_index = EXCLUDED.item_index,
        profile_id = EXCLUDED.profile_id, operation = EXCLUDED.operation, error_kind = EXCLUDED.error_kind, error_reason = EXCLUDED.error_reason,
        error_message = EXCLUDED.error_message, attempts = EXCLUDED.attempts, command = EXCLUDED.command, raw_value = EXCLUDED.raw_value,
        source_topic = EXCLUDED.source_topic, source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset,
-       replay_generation = EXCLUDED.replay_generation, dead_lettered_at = EXCLUDED.dead_lettered_at`,
+       replay_generation = EXCLUDED.replay_generation, dead_lettered_at = EXCLUDED.dead_lettered_at, trace_id = EXCLUDED.trace_id`,
     [
       JSON.stringify(
-        letters.map((d) => ({
+        letters.map((d, i) => ({
           dead_letter_id: d.deadLetterId,
           job_id: d.command?.jobId ?? null,
           tenant_id: d.command?.tenantId ?? null,
@@ -353,6 +358,7 @@ async function applyDeadLetters(client: PoolClient, letters: DeadLettered[]): Pr
           source_offset: d.source.offset,
           replay_generation: d.command?.replayGeneration ?? 0,
           occurred_at: d.occurredAt,
+          trace_id: traceIds[i],
         })),
       ),
     ],

@@ -11,6 +11,7 @@ import { ReadPositions } from '../kafka/read-positions.js';
 import type { Serde } from '../kafka/serde.js';
 import type { TopicRole, Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { traceIdOf, traceparentIn } from '../telemetry/tracing.js';
 import { projectDeadLetters, projectItemResults, projectJobEvents, storedOffsets, type PartitionBatch, type ProjectedBatch } from './projection-store.js';
 import type { PartitionLag, ProjectorMetrics } from './projector-metrics.js';
 
@@ -100,10 +101,10 @@ export class Projector {
   }
 
   private async projectAs<R extends ProjectedRole>(role: R, batch: Batch): Promise<ProjectedBatch> {
-    const records: { offset: number; value: TopicValues[R] }[] = [];
+    const records: PartitionBatch<TopicValues[R]>['records'] = [];
     for (const message of batch.messages) {
       try {
-        records.push({ offset: Number(message.offset), value: await this.o.serde.decode(role, message.value!) });
+        records.push({ offset: Number(message.offset), value: await this.o.serde.decode(role, message.value!), traceId: traceIdOf(traceparentIn(message.headers)) });
       } catch (error) {
         // Nothing Sluice writes fails to decode; a foreign record is logged, counted and passed over.
         this.o.metrics?.undecodable.inc({ topic: batch.topic });

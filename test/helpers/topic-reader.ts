@@ -14,6 +14,8 @@ export interface ReadRecord<R extends TopicRole> {
   /** The record's timestamp: when it was produced (ms). */
   timestamp: number;
   value: TopicValues[R];
+  /** Its W3C traceparent header, if it has one. */
+  traceparent?: string;
 }
 
 export async function readTopic<R extends TopicRole>(kafka: Kafka, serde: Serde, topics: Topics, role: R, opts: { idleMs?: number; expect?: number; readUncommitted?: boolean } = {}): Promise<ReadRecord<R>[]> {
@@ -30,7 +32,14 @@ export async function readTopic<R extends TopicRole>(kafka: Kafka, serde: Serde,
   });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      records.push({ partition, offset: Number(message.offset), key: String(message.key), timestamp: Number(message.timestamp), value: await serde.decode(role, message.value as Buffer) });
+      records.push({
+        partition,
+        offset: Number(message.offset),
+        key: String(message.key),
+        timestamp: Number(message.timestamp),
+        value: await serde.decode(role, message.value as Buffer),
+        traceparent: message.headers?.traceparent?.toString(),
+      });
       last = Date.now();
     },
   });

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
 import { principalOf, tenantOf } from '../access.js';
-import { CURSOR, errorBody, idParams, PAGE_LIMIT, UUID } from '../request-context.js';
+import { CURSOR, errorBody, header, idParams, PAGE_LIMIT, UUID } from '../request-context.js';
 
 // Names as Sluice and the API write them: letters, digits and . _ - (nothing else can match).
 const name = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
@@ -105,6 +105,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
         ratePerSecond: body.rate,
         dryRun: body.dryRun,
         requestedBy: `token:${principalOf(req).name}`,
+        traceparent: header(req, 'traceparent'),
       });
       req.audit = { target: answer.type === 'replayed' ? (answer.replayId ?? undefined) : undefined, detail: { filter: body.filter, dryRun: body.dryRun ?? false, patched: body.patch !== undefined } };
       if (answer.type === 'invalid-patch') {

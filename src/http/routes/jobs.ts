@@ -60,7 +60,7 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
         response: {
           202: {
             type: 'object',
-            properties: { jobId: { type: 'string' }, itemCount: { type: 'integer' }, profileCount: { type: 'integer' }, duplicate: { type: 'boolean' }, links: jobLinks },
+            properties: { jobId: { type: 'string' }, itemCount: { type: 'integer' }, profileCount: { type: 'integer' }, duplicate: { type: 'boolean' }, traceId: { type: 'string', nullable: true }, links: jobLinks },
           },
           400: errorBody,
           409: errorBody,
@@ -83,6 +83,7 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
         operation: json?.operation ?? query.operation,
         labels,
         idempotencyKey: header(req, 'idempotency-key'),
+        traceparent: header(req, 'traceparent'),
       };
       const { maxItemBytes, maxRequestBytes } = runtime.limits;
       const contentType = req.headers['content-type'] ?? '';
@@ -135,7 +136,7 @@ function answer(reply: FastifyReply, result: SubmitResult) {
       return reply.code(202).send({
         jobId: result.jobId,
         itemCount: result.itemCount,
-        ...(result.type === 'accepted' ? { profileCount: result.profileCount } : {}),
+        ...(result.type === 'accepted' ? { profileCount: result.profileCount, traceId: result.traceId } : {}),
         duplicate: result.type === 'duplicate',
         links: { self: `/v1/jobs/${result.jobId}`, items: `/v1/jobs/${result.jobId}/items`, events: `/v1/jobs/${result.jobId}/events` },
       });

@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import type { ControlState } from '../../../src/domain/events.js';
 import { planNext } from '../../../src/consumers/batch-planner.js';
@@ -14,6 +15,7 @@ function item(index: number, entity: string, opts: { job?: string; batchKey?: st
     attempts: 0,
     history: [],
     notBeforeMs: opts.notBeforeMs ?? 0,
+    trace: { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), headers: undefined },
   };
 }
 const running = (): ControlState => 'RUNNING';
