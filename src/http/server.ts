@@ -110,7 +110,7 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
 }
 
 /** The api's own counters, on the runtime's registry (served with the projection gauges). */
-function apiMetrics(registry: Registry) {
+export function apiMetrics(registry: Registry) {
   const existing = (name: string) => registry.getSingleMetric(name) as Counter | undefined;
   return {
     requests:
