@@ -91,16 +91,24 @@ export class Projector {
   private async projectBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     const role = this.roleOf.get(batch.topic)!;
     const started = Date.now();
-    const result = await this.projectAs(role, batch);
+    const { result, values } = await this.projectAs(role, batch);
     this.o.metrics?.records.inc({ topic_role: role }, batch.messages.length);
     this.o.metrics?.rows.inc({ topic_role: role }, result.applied);
     this.o.metrics?.batchSeconds.observe({ topic_role: role }, (Date.now() - started) / 1000);
-    this.o.logger.debug({ topic: batch.topic, partition: batch.partition, records: batch.messages.length, rows: result.applied, skipped: result.skipped, durationMs: Date.now() - started }, 'projected batch');
+    if (this.o.logger.isLevelEnabled('debug')) {
+      // Built only when wanted: this runs for every batch.
+      const jobs = values.map(jobOf);
+      const distinct = (xs: (string | undefined)[]) => [...new Set(xs.filter((x) => x !== undefined))].slice(0, 20);
+      this.o.logger.debug(
+        { topic: batch.topic, partition: batch.partition, jobIds: distinct(jobs.map((j) => j?.jobId)), tenantIds: distinct(jobs.map((j) => j?.tenantId)), records: batch.messages.length, rows: result.applied, skipped: result.skipped, durationMs: Date.now() - started },
+        'projected batch',
+      );
+    }
     this.o.onProjected?.(role, result);
     await heartbeat();
   }
 
-  private async projectAs<R extends ProjectedRole>(role: R, batch: Batch): Promise<ProjectedBatch> {
+  private async projectAs<R extends ProjectedRole>(role: R, batch: Batch): Promise<{ result: ProjectedBatch; values: TopicValues[R][] }> {
     const records: PartitionBatch<TopicValues[R]>['records'] = [];
     for (const message of batch.messages) {
       try {
@@ -112,6 +120,13 @@ export class Projector {
       }
     }
     const project = PROJECTIONS[role] as (pool: Pool, b: PartitionBatch<TopicValues[R]>) => Promise<ProjectedBatch>;
-    return project(this.o.pool, { group: this.offsetsGroup, topic: batch.topic, partition: batch.partition, records });
+    const result = await project(this.o.pool, { group: this.offsetsGroup, topic: batch.topic, partition: batch.partition, records });
+    return { result, values: records.map((r) => r.value) };
   }
+}
+
+/** The job and tenant a projected record belongs to (a dead letter of an undecodable command has none). */
+function jobOf(value: TopicValues[ProjectedRole]): { jobId: string; tenantId: string } | undefined {
+  if ('deadLetterId' in value) return value.command ? { jobId: value.command.jobId, tenantId: value.command.tenantId } : undefined;
+  return { jobId: value.jobId, tenantId: value.tenantId };
 }

@@ -8,7 +8,7 @@ import type { Serde } from '../../src/kafka/serde.js';
 import type { Topics } from '../../src/kafka/topics.js';
 import { testLogger, uniqueName } from './services.js';
 
-/** The test's config with the executor pointed at a simulator and metrics on a free port. */
+/** The test's config with the executor pointed at a simulator and metrics (executor's, projector's) on free ports. */
 export function executorConfig(config: Config, simulatorUrl: string, env: Record<string, string> = {}): Config {
   const base = loadConfig({
     KAFKA_BROKERS: config.kafka.brokers.join(','),
@@ -18,6 +18,7 @@ export function executorConfig(config: Config, simulatorUrl: string, env: Record
     SLUICE_ITEM_PARTITIONS: String(config.kafka.itemPartitions),
     ADS_API_URL: simulatorUrl,
     SLUICE_METRICS_PORT: '0',
+    SLUICE_PROJECTOR_METRICS_PORT: '0',
     SLUICE_LOG_LEVEL: 'warn',
     ...env,
   });

@@ -77,7 +77,7 @@ it('logs a whole job at debug level without a secret, token or Authorization val
   const calls = lines.filter((l) => l.msg === 'api call' && l.jobIds?.includes(jobId));
   expect(calls.length).toBeGreaterThan(3);
   expect(calls.some((l) => l.profileId === REVOKED && l.result === 'permanent')).toBe(true);
-  expect(lines.filter((l) => l.msg === 'projected batch').length).toBeGreaterThan(1);
+  expect(lines.filter((l) => l.msg === 'projected batch' && l.jobIds?.includes(jobId)).length).toBeGreaterThan(1);
   for (const secret of [DEV_CREDENTIALS.clientSecret, DEV_CREDENTIALS.refreshToken, admin.authorization.slice('Bearer '.length), jobToken, FORGED]) expect(logs).not.toContain(secret);
   expect(logs).not.toMatch(/sluice_[A-Za-z0-9_-]{20}/); // no Sluice API token at all
   expect(logs).not.toMatch(/Atza\|/); // every access token the simulator issues starts so
