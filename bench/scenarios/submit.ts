@@ -20,8 +20,10 @@ const ITEMS = 1_000_000;
 const PROFILES = 900;
 const BATCH = 5_000;
 const ROOT = join(import.meta.dirname, '..', '..');
-// An ItemRequested of this job encodes to about this many bytes.
+// An ItemRequested of this job encodes to about this many bytes, and carries its job's
+// W3C traceparent header: the bare records carry one too, so both move the same bytes.
 const RECORD_BYTES = 190;
+const TRACE_HEADERS = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
 
 export const submitScenario: Scenario = {
   name: 'submit',
@@ -96,7 +98,7 @@ async function bareProducer(brokers: string[], topic: string): Promise<{ itemsPe
   const value = randomBytes(RECORD_BYTES);
   const started = performance.now();
   for (let sent = 0; sent < ITEMS; sent += BATCH) {
-    const messages = Array.from({ length: Math.min(BATCH, ITEMS - sent) }, (_, i) => ({ key: generatedProfileId('NA', (sent + i) % PROFILES), value }));
+    const messages = Array.from({ length: Math.min(BATCH, ITEMS - sent) }, (_, i) => ({ key: generatedProfileId('NA', (sent + i) % PROFILES), value, headers: TRACE_HEADERS }));
     await producer.send({ topic, messages });
   }
   const seconds = (performance.now() - started) / 1000;

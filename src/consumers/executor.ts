@@ -306,11 +306,7 @@ export class Executor {
 
 /** The item's span, under the trace its command carries; its records carry the span's context. */
 function itemTrace(command: ItemRequested, parent: string | undefined): ItemTrace {
-  const span = startSpan('sluice.item', parent, {
-    'sluice.item_id': command.itemId,
-    'sluice.profile_id': command.profileId,
-    'sluice.operation': command.operation,
-    'sluice.replay_generation': command.replayGeneration,
-  });
+  // The item id says the rest (job, index); profile and operation are on the attempts' API-call logs.
+  const span = startSpan('sluice.item', parent, { 'sluice.item_id': command.itemId, 'sluice.replay_generation': command.replayGeneration });
   return { span, headers: traceHeaders(traceparentOf(span)) };
 }

@@ -5,7 +5,7 @@
 // letter; the projector stores the trace id with the item. A replay starts its own span
 // and its commands carry that. Spans are made whether or not they are exported:
 // exporting is off unless SLUICE_TRACE_EXPORTER says otlp or console.
-import { propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { isSpanContextValid, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -71,11 +71,15 @@ export function endSpan(span: Span, error?: unknown): void {
   span.end();
 }
 
-/** The traceparent naming this span as the parent of what follows (undefined without tracing). */
+/**
+ * The traceparent naming this span as the parent of what follows (undefined without
+ * tracing), written directly: this runs for every item, and the propagator's way builds
+ * a context and a carrier each time for the same string.
+ */
 export function traceparentOf(span: Span): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
-  return carrier[TRACEPARENT];
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  if (!isSpanContextValid(span.spanContext())) return undefined;
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`;
 }
 
 /** Kafka headers carrying a traceparent, or none. */

@@ -8,6 +8,7 @@ import { openProducerRuntime, type ProducerRuntime } from '../../../src/app/prod
 import { openKafkaReader, serveApi, type KafkaReader, type ServedApi } from '../../helpers/api.js';
 import { createTestDatabase, testConfig, testLogger, type TestDatabase } from '../../helpers/services.js';
 import { committedEndOffsets } from '../../helpers/topic-reader.js';
+import { seededRandom } from '../../../src/simulator/random.js';
 
 const REQUESTS = 1_200;
 
@@ -39,16 +40,6 @@ afterAll(async () => {
   await runtime?.close();
   await db?.drop();
 });
-
-/** mulberry32: a small seeded generator, so every run sends the same requests. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE_STRINGS = [
   "' OR 1=1 --",
@@ -163,7 +154,7 @@ async function send(r: FuzzRequest): Promise<{ status: number; body: string; hea
 
 it(`answers ${REQUESTS} hostile requests with 4xx and a message, never 5xx; produces nothing; stays up`, async () => {
   const before = await committedEndOffsets(reader.admin, runtime.topics);
-  const next = generator(random(20261124));
+  const next = generator(seededRandom(20261124));
   const bad: string[] = [];
   const statuses = new Map<number, number>();
   for (let i = 0; i < REQUESTS; i++) {
