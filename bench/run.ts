@@ -5,8 +5,9 @@ import { pipelineScenario } from './scenarios/pipeline.js';
 import { ratelimitScenario } from './scenarios/ratelimit.js';
 import { simulatorScenario } from './scenarios/simulator.js';
 import { submitScenario } from './scenarios/submit.js';
+import { throughputScenario } from './scenarios/throughput.js';
 
-const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario];
+const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario, throughputScenario];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

@@ -18,6 +18,7 @@ import type { SimulatorConfigInput } from '../../src/simulator/config.js';
 import type { CountersSnapshot } from '../../src/simulator/counters.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { startChildServer } from './child-server.js';
+import { infraCpuSeconds, processCpuSeconds } from './cpu.js';
 import { peakRssMb } from './stack.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -29,6 +30,8 @@ export interface PipelineRun {
   executorPeakRssMb: number;
   /** With `project`: from submission to the job's final status in Postgres, and result-to-row lag. */
   projected?: { makespanS: number; lagP50Ms: number; lagP99Ms: number };
+  /** CPU seconds over the run: Sluice's own (submitting, executor, projector) and the JVMs', Postgres's and Redis's. */
+  cpuSeconds: { sluice: number; infra: number };
 }
 
 export interface PipelineRunOptions {
@@ -99,14 +102,18 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRun> {
     });
     const admin = new SimulatorAdmin(sim.url);
     await admin.resetCounters();
+    const processes = [executor.child.pid!, ...(projector ? [projector.child.pid!] : [])];
+    const cpuBefore = { own: await sumCpu(processes), infra: await infraCpuSeconds() };
     const submitStarted = Date.now();
+    const submitCpu = process.cpuUsage();
     const submitted = await submitJob(producer, { tenantId: 'bench', operation: 'keyword.setBid' }, o.items());
+    const submitCpuS = cpuSecondsSince(submitCpu);
     const committedAt = Date.now();
     if (submitted.type !== 'accepted') throw new Error(`bench job not accepted: ${JSON.stringify(submitted).slice(0, 500)}`);
     await finished;
-    const run: PipelineRun = { makespanS: (last - committedAt) / 1000, items: done.size, counters: await admin.counters(), executorPeakRssMb: await peakRssMb(executor.child.pid!) };
-    if (o.project) run.projected = await measureProjection(config.database.url, submitted.jobId, submitStarted);
-    return run;
+    const projected = o.project ? await measureProjection(config.database.url, submitted.jobId, submitStarted) : undefined;
+    const cpuSeconds = { sluice: submitCpuS + (await sumCpu(processes)) - cpuBefore.own, infra: (await infraCpuSeconds()) - cpuBefore.infra };
+    return { makespanS: (last - committedAt) / 1000, items: done.size, counters: await admin.counters(), executorPeakRssMb: await peakRssMb(executor.child.pid!), projected, cpuSeconds };
   } finally {
     await consumer.disconnect();
     await projector?.stop();
@@ -114,6 +121,18 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRun> {
     await producer.close();
     await sim.stop();
   }
+}
+
+async function sumCpu(pids: number[]): Promise<number> {
+  let total = 0;
+  for (const pid of pids) total += await processCpuSeconds(pid);
+  return total;
+}
+
+/** This process's CPU seconds since a `process.cpuUsage()` reading. */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 /** Waits for the job's final status in Postgres; the lag from each result to its row. */

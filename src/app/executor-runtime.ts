@@ -3,8 +3,9 @@
 // what it opened, in reverse order.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { createAdsApiClient } from '../ads-api/client.js';
-import { amazonCatalogue } from '../ads-api/operations.js';
+import { createAdsApiClient, type AdsApiClient } from '../ads-api/client.js';
+import type { OperationCatalogue } from '../domain/operation-catalogue.js';
+import { amazonCatalogue, type AmazonOperation } from '../ads-api/operations.js';
 import { REGIONS, type Region } from '../ads-api/regions.js';
 import { ExecutorMetrics } from '../consumers/executor-metrics.js';
 import { Executor, type ExecutorSettings } from '../consumers/executor.js';
@@ -42,6 +43,18 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
   };
 }
 
+/** The Ads API client the configuration names: Amazon's regional hosts, or a simulator's base URL. */
+export function configuredAdsApiClient(config: Config, catalogue: OperationCatalogue<AmazonOperation> = amazonCatalogue()): AdsApiClient {
+  const base = config.adsApi.url;
+  return createAdsApiClient({
+    credentials: config.adsApi.credentials,
+    catalogue,
+    ...(base === 'amazon' ? {} : { hosts: Object.fromEntries(REGIONS.map((r) => [r, `${base}/${r.toLowerCase()}`])) as Record<Region, string>, tokenUrl: `${base}/auth/o2/token` }),
+    maxEntitiesPerCall: config.executor.maxBatchSize,
+    http: { connectionsPerOrigin: config.adsApi.connections },
+  });
+}
+
 export async function openExecutorRuntime(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config)): Promise<ExecutorRuntime> {
   startTracing('sluice-executor', () => exporterFor(config.tracing));
   const kafka = createKafka({ config: config.kafka, logger });
@@ -51,14 +64,7 @@ export async function openExecutorRuntime(config: Config, logger: Logger, settin
   await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
   const serde = await createSerde(createRegistryClient(config.registry.url), topics);
   const catalogue = amazonCatalogue();
-  const base = config.adsApi.url;
-  const api = createAdsApiClient({
-    credentials: config.adsApi.credentials,
-    catalogue,
-    ...(base === 'amazon' ? {} : { hosts: Object.fromEntries(REGIONS.map((r) => [r, `${base}/${r.toLowerCase()}`])) as Record<Region, string>, tokenUrl: `${base}/auth/o2/token` }),
-    maxEntitiesPerCall: config.executor.maxBatchSize,
-    http: { connectionsPerOrigin: config.adsApi.connections },
-  });
+  const api = configuredAdsApiClient(config, catalogue);
   const control = await openJobControlView({ kafka, admin, serde, topics, logger, groupPrefix: settings.groupId });
   const metrics = new ExecutorMetrics();
   const executor = new Executor({ kafka, admin, serde, topics, catalogue, api, control, metrics, logger, settings });

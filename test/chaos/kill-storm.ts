@@ -33,6 +33,8 @@ export interface KillStormOptions {
 
 export interface KillStormReport extends Verdict {
   kills: Record<Role, number>;
+  /** Kills that came before the last item's result: the ones that hit the job itself. */
+  killsBeforeLastResult: Record<Role, number>;
   submitRetries: number;
   durationS: number;
 }
@@ -73,6 +75,7 @@ export async function runKillStorm(o: KillStormOptions): Promise<KillStormReport
       }
 
     const kills: Record<Role, number> = { executor: 0, projector: 0, api: 0 };
+    const killedAt: { role: Role; at: number }[] = [];
     let submitting = true;
     const submission = submitAll(fleet, parts, o.partEveryMs, log).finally(() => (submitting = false));
     // Kills rotate through the roles until each has had its share.
@@ -82,6 +85,7 @@ export async function runKillStorm(o: KillStormOptions): Promise<KillStormReport
       await sleep(o.killEveryMs[0] + random() * (o.killEveryMs[1] - o.killEveryMs[0]));
       await fleet.killAndRestart(role, Math.floor(random() * fleet.count(role)));
       kills[role]++;
+      killedAt.push({ role, at: Date.now() });
       log(`kill -9 ${role} (${kills[role]}/${o.killsPerRole})${submitting ? ', submissions under way' : ''}`);
     }
     const { jobIds, retries } = await submission;
@@ -90,7 +94,11 @@ export async function runKillStorm(o: KillStormOptions): Promise<KillStormReport
     const pool = createPool({ url: o.config.database.url, max: 2 });
     try {
       const verdict = await verifyOutcome(pool, fleet.sim.admin, jobIds, expected, Date.now() + o.settleTimeoutMs);
-      return { ...verdict, kills, submitRetries: retries, durationS: (Date.now() - started) / 1000 };
+      const { rows } = await pool.query<{ last: Date | null }>(`SELECT max(finished_at) AS last FROM jobs WHERE job_id = ANY($1)`, [jobIds]);
+      const lastResult = rows[0]?.last?.getTime() ?? Date.now();
+      const killsBeforeLastResult: Record<Role, number> = { executor: 0, projector: 0, api: 0 };
+      for (const k of killedAt) if (k.at < lastResult) killsBeforeLastResult[k.role]++;
+      return { ...verdict, kills, killsBeforeLastResult, submitRetries: retries, durationS: (Date.now() - started) / 1000 };
     } finally {
       await pool.end();
     }
