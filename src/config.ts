@@ -43,6 +43,8 @@ const envSchema = z.object({
   ADS_API_CLIENT_ID: z.string().min(1).default('sluice-dev-client'),
   ADS_API_CLIENT_SECRET: z.string().min(1).default('sluice-dev-secret'),
   ADS_API_REFRESH_TOKEN: z.string().min(1).default('sluice-dev-refresh-token'),
+  /** How long a call may take before it counts as timed out (and is retried: the write may have landed). */
+  ADS_API_TIMEOUT_MS: positiveInt.default(35_000),
   /** Concurrent HTTP connections per API host: calls in flight = throughput × latency. */
   ADS_API_CONNECTIONS: positiveInt.max(4096).default(256),
   SLUICE_EXECUTOR_GROUP: z.string().min(1).optional(),
@@ -106,7 +108,7 @@ export interface Config {
   api: { host: string; port: number; requestsPerMinute: number };
   submit: { maxItems: number; maxItemBytes: number; maxRequestBytes: number; transactionTimeoutMs: number };
   stack: StackConfig;
-  adsApi: { url: 'amazon' | string; connections: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
+  adsApi: { url: 'amazon' | string; connections: number; requestTimeoutMs: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
   executor: ExecutorConfig;
   projector: { metricsPort: number };
   tracing: TracingConfig;
@@ -169,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       brokerCount,
       external: { kafka: e.KAFKA_BROKERS !== undefined, registry: e.SCHEMA_REGISTRY_URL !== undefined, simulator: e.SIMULATOR_URL !== undefined },
     },
-    adsApi: { url: e.ADS_API_URL ?? e.SIMULATOR_URL ?? LOCAL_SIMULATOR, connections: e.ADS_API_CONNECTIONS, credentials: { clientId: e.ADS_API_CLIENT_ID, clientSecret: e.ADS_API_CLIENT_SECRET, refreshToken: e.ADS_API_REFRESH_TOKEN } },
+    adsApi: { url: e.ADS_API_URL ?? e.SIMULATOR_URL ?? LOCAL_SIMULATOR, connections: e.ADS_API_CONNECTIONS, requestTimeoutMs: e.ADS_API_TIMEOUT_MS, credentials: { clientId: e.ADS_API_CLIENT_ID, clientSecret: e.ADS_API_CLIENT_SECRET, refreshToken: e.ADS_API_REFRESH_TOKEN } },
     executor: {
       groupId: e.SLUICE_EXECUTOR_GROUP ?? `${e.SLUICE_TOPIC_PREFIX}executor`,
       defaultRate: { ratePerSecond: e.SLUICE_PROFILE_RATE, burst: e.SLUICE_PROFILE_BURST ?? e.SLUICE_PROFILE_RATE, ceiling: e.SLUICE_PROFILE_RATE_CEILING ?? e.SLUICE_PROFILE_RATE },

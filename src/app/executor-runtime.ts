@@ -51,7 +51,7 @@ export function configuredAdsApiClient(config: Config, catalogue: OperationCatal
     catalogue,
     ...(base === 'amazon' ? {} : { hosts: Object.fromEntries(REGIONS.map((r) => [r, `${base}/${r.toLowerCase()}`])) as Record<Region, string>, tokenUrl: `${base}/auth/o2/token` }),
     maxEntitiesPerCall: config.executor.maxBatchSize,
-    http: { connectionsPerOrigin: config.adsApi.connections },
+    http: { connectionsPerOrigin: config.adsApi.connections, requestTimeoutMs: config.adsApi.requestTimeoutMs },
   });
 }
 

@@ -99,6 +99,18 @@ export async function stackDown(config: Config, logger: Logger): Promise<string[
   return stopped;
 }
 
+/**
+ * Stops one broker of the local cluster (SIGTERM, or SIGKILL with `hard`) and, unless
+ * told to leave it down, starts it again and waits until the cluster answers whole: what
+ * the chaos suite does to a running job.
+ */
+export async function bounceBroker(config: Config, logger: Logger, o: { nodeId: number; hard?: boolean; restart: boolean }): Promise<void> {
+  const node = brokerNodes(config, artifactPaths(config.stack.cacheDir).kafkaLibs)[o.nodeId - 1];
+  if (!node) throw new Error(`the local cluster has no broker ${o.nodeId}`);
+  await stopProcess(brokerProcess(node), o.hard ? 0 : 20_000);
+  if (o.restart) await stackUp(config, logger);
+}
+
 export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
   const { external } = config.stack;
   const kafkaEndpoint = config.kafka.brokers.join(',');

@@ -8,27 +8,31 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { dropDatabase, withDatabase } from '../../src/db/database.js';
 import { ensureStack } from '../../bench/support/stack.js';
-import { runKillStorm } from './kill-storm.js';
+import type { ChaosShape } from './chaos-run.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { apiFaults, brokerRestart, killStorm, postgresRestart } from './scenarios.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
+/** 100,000 items over 200 profiles, submitted in 10 parts, run by 3 executors. */
+const full = (env: NodeJS.ProcessEnv): ChaosShape => ({
+  config: loadConfig(env),
+  profiles: 200,
+  keywordsPerProfile: 500,
+  itemsPerCall: 5,
+  callsPerSecond: 0.5, // 500 items/s at most: the job outlasts the disruption
+  parts: 10,
+  partEveryMs: 3_000,
+  executors: 3,
+  settleTimeoutMs: 900_000,
+  log: (line) => console.error(`chaos: ${line}`),
+});
+
 const SCENARIOS: Record<string, (env: NodeJS.ProcessEnv) => Promise<{ ok: boolean }>> = {
-  'kill-storm': (env) =>
-    runKillStorm({
-      config: loadConfig(env),
-      profiles: 200,
-      keywordsPerProfile: 500, // 100,000 items
-      itemsPerCall: 5,
-      callsPerSecond: 0.5, // 500 items/s at most: the job outlasts the 30 kills
-      parts: 10,
-      partEveryMs: 3_000,
-      executors: 3,
-      killsPerRole: 10,
-      killEveryMs: [1_000, 3_000],
-      seed: 20261125,
-      settleTimeoutMs: 900_000,
-      log: (line) => console.error(`chaos: ${line}`),
-    }),
+  'kill-storm': (env) => killStorm(full(env), { killsPerRole: 10, killEveryMs: [1_000, 3_000], seed: 20261125 }),
+  'api-faults': (env) => apiFaults({ ...full(env), callsPerSecond: 2 }, { throttledForMs: 60_000 }),
+  'broker-restart': (env) => brokerRestart(full(env), { afterMs: 40_000, downMs: 15_000, stack, logger: createLogger({ level: 'warn', service: 'chaos' }) }),
+  'postgres-restart': (env) => postgresRestart(full(env), { afterMs: 40_000, downMs: 15_000 }),
 };
 
 const names = process.argv.slice(2);

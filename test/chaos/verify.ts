@@ -1,7 +1,8 @@
 // The end-of-run check every chaos scenario makes, counting whole outcomes: each job in
-// Postgres has a row for every one of its items, each in a terminal state; each job's
-// counters equal its items' statuses; and every keyword in the simulator holds the bid
-// last submitted for it. Returns what is wrong, item by item, rather than a yes or no.
+// Postgres has a row for every one of its items, each in a terminal state, the one
+// expected of it; each job's counters equal its items' statuses; and every keyword whose
+// item succeeded holds the bid submitted for it in the simulator, every other one its
+// bid from before. Returns what is wrong, item by item, rather than a yes or no.
 import type { Pool } from '../../src/db/pool.js';
 import type { SimulatorAdmin } from '../../src/simulator/admin-client.js';
 import type { Keyword } from '../../src/simulator/entities.js';
@@ -10,6 +11,8 @@ export interface ExpectedItem {
   profileId: string;
   keywordId: string;
   bid: number;
+  /** How the item must end; the simulator holds its bid only if it succeeded. */
+  outcome: 'succeeded' | 'dead_lettered';
 }
 
 export interface Verdict {
@@ -19,8 +22,8 @@ export interface Verdict {
   lost: number;
   /** Items whose row is not terminal (pending or retrying). */
   unfinished: number;
-  /** Items not succeeded (none should fail in these scenarios). */
-  notSucceeded: number;
+  /** Items that ended otherwise than expected (dead-lettered where they should have succeeded, or the reverse). */
+  unexpectedStatus: number;
   /** Jobs whose counters differ from their items' statuses. */
   countMismatches: string[];
   /** Keywords whose bid in the simulator is not the one submitted. */
@@ -37,11 +40,10 @@ export async function verifyOutcome(pool: Pool, admin: SimulatorAdmin, jobIds: s
     if (rows[0]!.n === jobIds.length) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const { rows: jobs } = await pool.query<{ job_id: string; total: number; rows: number; terminal: number; succeeded: number; counters_ok: boolean }>(
+  const { rows: jobs } = await pool.query<{ job_id: string; total: number; rows: number; terminal: number; counters_ok: boolean }>(
     `SELECT j.job_id, j.total_items::int AS total,
             count(i.item_index)::int AS rows,
             count(*) FILTER (WHERE i.status = ANY($2))::int AS terminal,
-            count(*) FILTER (WHERE i.status = 'succeeded')::int AS succeeded,
             (j.succeeded_items = count(*) FILTER (WHERE i.status = 'succeeded')
              AND j.failed_items = count(*) FILTER (WHERE i.status = 'failed')
              AND j.dead_lettered_items = count(*) FILTER (WHERE i.status = 'dead_lettered')
@@ -58,13 +60,27 @@ export async function verifyOutcome(pool: Pool, admin: SimulatorAdmin, jobIds: s
     items: total,
     lost: jobs.reduce((n, j) => n + (j.total - j.rows), 0) + (jobIds.length - jobs.length), // a job never projected counts as lost whole
     unfinished: jobs.reduce((n, j) => n + (j.rows - j.terminal), 0),
-    notSucceeded: jobs.reduce((n, j) => n + (j.rows - j.succeeded), 0),
+    unexpectedStatus: await unexpectedStatuses(pool, jobIds, expected),
     countMismatches: jobs.filter((j) => !j.counters_ok).map((j) => j.job_id),
     wrongEntities: await wrongEntities(admin, expected),
     ok: false,
   };
-  verdict.ok = verdict.jobs === jobIds.length && total === expected.length && verdict.lost === 0 && verdict.unfinished === 0 && verdict.notSucceeded === 0 && verdict.countMismatches.length === 0 && verdict.wrongEntities === 0;
+  verdict.ok = verdict.jobs === jobIds.length && total === expected.length && verdict.lost === 0 && verdict.unfinished === 0 && verdict.unexpectedStatus === 0 && verdict.countMismatches.length === 0 && verdict.wrongEntities === 0;
   return verdict;
+}
+
+/** Items whose status is not the expected one, matched by profile and keyword (the payload's). */
+async function unexpectedStatuses(pool: Pool, jobIds: string[], expected: ExpectedItem[]): Promise<number> {
+  const { rows } = await pool.query<{ keyword_id: string; status: string }>(
+    `SELECT i.status, (s.command->>'payload')::jsonb->>'keywordId' AS keyword_id FROM job_items i
+       LEFT JOIN dead_letters s ON s.job_id = i.job_id AND s.item_index = i.item_index
+     WHERE i.job_id = ANY($1) AND i.status <> 'succeeded'`,
+    [jobIds],
+  );
+  const shouldFail = new Set(expected.filter((e) => e.outcome !== 'succeeded').map((e) => e.keywordId));
+  const failed = rows.filter((r) => r.status === 'dead_lettered' && r.keyword_id !== null && shouldFail.has(r.keyword_id));
+  // Every item not succeeded must be a dead letter that was meant to be one, and every one meant to be one must be there.
+  return rows.length - failed.length + (shouldFail.size - failed.length);
 }
 
 async function wrongEntities(admin: SimulatorAdmin, expected: ExpectedItem[]): Promise<number> {
@@ -77,7 +93,8 @@ async function wrongEntities(admin: SimulatorAdmin, expected: ExpectedItem[]): P
   let wrong = 0;
   for (const [profileId, items] of byProfile) {
     const bids = new Map((await admin.entities<Keyword>(profileId, 'keywords')).map((k) => [k.keywordId, k.bid]));
-    for (const item of items) if (bids.get(item.keywordId) !== item.bid) wrong++;
+    // A keyword whose item was dead-lettered keeps the simulator's own bid, never the submitted one.
+    for (const item of items) if ((bids.get(item.keywordId) === item.bid) !== (item.outcome === 'succeeded')) wrong++;
   }
   return wrong;
 }

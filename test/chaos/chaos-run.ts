@@ -1,16 +1,16 @@
-// Chaos: kill -9 of executors, the projector and the api at random moments while a bulk
-// job is submitted (in parts, each retried with its Idempotency-Key until accepted) and
-// run by several executors. Each killed process is replaced at once. When the kills stop,
-// the run must end with every item in exactly one terminal state in Postgres, counters
-// equal to item statuses, and every keyword at its submitted bid in the simulator.
+// One chaos run: a deployment of real processes (fleet.ts), a bulk job of keyword bid
+// updates submitted in parts (each retried with its Idempotency-Key until accepted), a
+// disruption while it runs (the scenario's), and the whole-outcome verdict (verify.ts)
+// once every job has ended: nothing lost, counts exact, the simulator's state equal to
+// the bids submitted.
 import type { Config } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
+import type { FaultKnobs } from '../../src/simulator/config.js';
 import { generatedEntityId, generatedProfileId } from '../../src/simulator/entities.js';
-import { seededRandom } from '../../src/simulator/random.js';
-import { startFleet, type Fleet, type Role } from './fleet.js';
+import { startFleet, type Fleet } from './fleet.js';
 import { verifyOutcome, type ExpectedItem, type Verdict } from './verify.js';
 
-export interface KillStormOptions {
+export interface ChaosShape {
   config: Config;
   profiles: number;
   keywordsPerProfile: number;
@@ -21,39 +21,51 @@ export interface KillStormOptions {
   parts: number;
   partEveryMs: number;
   executors: number;
-  /** Kills of each role. */
-  killsPerRole: number;
-  /** Time between kills, drawn evenly from this range (ms). */
-  killEveryMs: [number, number];
-  seed: number;
-  /** How long the run may take to finish once the kills are over. */
+  /** How long the run may take to finish once the disruption is over. */
   settleTimeoutMs: number;
   log?: (line: string) => void;
 }
 
-export interface KillStormReport extends Verdict {
-  kills: Record<Role, number>;
-  /** Kills that came before the last item's result: the ones that hit the job itself. */
-  killsBeforeLastResult: Record<Role, number>;
+/** What a scenario adds: faults of its own, and what it does to the running fleet. */
+export interface Disruption {
+  /** Faults of every call, and of single profiles (by index), with the outcome their items must end in. */
+  faults?: Partial<FaultKnobs>;
+  profileFaults?: { index: number; faults: Partial<FaultKnobs>; outcome: ExpectedItem['outcome'] }[];
+  simulator?: { timeoutAfterCommitDelayMs?: number };
+  env?: Record<string, string>;
+  /** Runs while the parts are submitted and the job runs; returns what it did, for the report. */
+  disrupt(fleet: Fleet, context: { submitting: () => boolean; log: (line: string) => void }): Promise<Record<string, unknown>>;
+}
+
+export interface ChaosReport extends Verdict {
+  disruption: Record<string, unknown>;
   submitRetries: number;
+  /** Seconds from the start to the last item's result. */
+  lastResultS: number;
   durationS: number;
 }
 
-// The api first: its kills should land while parts are still being submitted.
-const ROLES: Role[] = ['api', 'executor', 'projector'];
-
-export async function runKillStorm(o: KillStormOptions): Promise<KillStormReport> {
+export async function runChaos(o: ChaosShape, d: Disruption): Promise<ChaosReport & { startedAt: number; lastResultAt: number }> {
   const log = o.log ?? (() => undefined);
-  const random = seededRandom(o.seed); // the same seed, the same kills
   const profileIds = Array.from({ length: o.profiles }, (_, i) => generatedProfileId('NA', i));
+  const outcomeOf = new Map(d.profileFaults?.map((f) => [profileIds[f.index]!, f.outcome]));
   const fleet = await startFleet({
     config: o.config,
     executors: o.executors,
     simulator: {
       generate: { profilesPerRegion: 0 },
-      profiles: profileIds.map((profileId) => ({ profileId, region: 'NA' as const, keywords: o.keywordsPerProfile, campaigns: 1, targets: 0 })),
+      profiles: profileIds.map((profileId, i) => ({
+        profileId,
+        region: 'NA' as const,
+        keywords: o.keywordsPerProfile,
+        campaigns: 1,
+        targets: 0,
+        ...(d.profileFaults?.find((f) => f.index === i) ? { faults: d.profileFaults.find((f) => f.index === i)!.faults } : {}),
+      })),
       rateLimit: { ratePerSecond: o.callsPerSecond, burst: 2 },
       latency: { p50Ms: 5, p99Ms: 20 },
+      faults: d.faults ?? {},
+      ...d.simulator,
     },
     env: {
       SLUICE_PROFILE_RATE: String(o.callsPerSecond),
@@ -61,44 +73,35 @@ export async function runKillStorm(o: KillStormOptions): Promise<KillStormReport
       SLUICE_MAX_BATCH_SIZE: String(o.itemsPerCall),
       SLUICE_SESSION_TIMEOUT_MS: '6000', // the least Kafka allows: a killed executor's partitions move on soonest
       SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS: '5000', // a killed submitter's open transaction is aborted soon
+      ...d.env,
     },
   });
-  const started = Date.now();
+  const startedAt = Date.now();
   try {
     const expected: ExpectedItem[] = [];
     const parts: unknown[][] = Array.from({ length: o.parts }, () => []);
     for (let k = 0; k < o.keywordsPerProfile; k++)
       for (const profileId of profileIds) {
-        const item = { profileId, keywordId: generatedEntityId(profileId, 'keywords', k), bid: 1 + ((k * 7 + Number(profileId.slice(-3))) % 97) / 100 };
+        const outcome = outcomeOf.get(profileId) ?? 'succeeded';
+        // A bid that must not land is one the simulator never generates, so landing shows.
+        const bid = outcome === 'succeeded' ? 1 + ((k * 7 + Number(profileId.slice(-3))) % 97) / 100 : 987.65;
+        const item: ExpectedItem = { profileId, keywordId: generatedEntityId(profileId, 'keywords', k), bid, outcome };
         expected.push(item);
         parts[k % o.parts]!.push({ profileId, payload: { keywordId: item.keywordId, bid: item.bid } });
       }
 
-    const kills: Record<Role, number> = { executor: 0, projector: 0, api: 0 };
-    const killedAt: { role: Role; at: number }[] = [];
     let submitting = true;
     const submission = submitAll(fleet, parts, o.partEveryMs, log).finally(() => (submitting = false));
-    // Kills rotate through the roles until each has had its share.
-    for (let i = 0; ROLES.some((r) => kills[r] < o.killsPerRole); i++) {
-      const role = ROLES[i % ROLES.length]!;
-      if (kills[role] >= o.killsPerRole) continue;
-      await sleep(o.killEveryMs[0] + random() * (o.killEveryMs[1] - o.killEveryMs[0]));
-      await fleet.killAndRestart(role, Math.floor(random() * fleet.count(role)));
-      kills[role]++;
-      killedAt.push({ role, at: Date.now() });
-      log(`kill -9 ${role} (${kills[role]}/${o.killsPerRole})${submitting ? ', submissions under way' : ''}`);
-    }
+    const disruption = await d.disrupt(fleet, { submitting: () => submitting, log });
     const { jobIds, retries } = await submission;
-    log(`kills done after ${((Date.now() - started) / 1000).toFixed(0)} s; waiting for ${jobIds.length} jobs to finish`);
+    log(`disruption over after ${((Date.now() - startedAt) / 1000).toFixed(0)} s; waiting for ${jobIds.length} jobs to end`);
 
     const pool = createPool({ url: o.config.database.url, max: 2 });
     try {
       const verdict = await verifyOutcome(pool, fleet.sim.admin, jobIds, expected, Date.now() + o.settleTimeoutMs);
       const { rows } = await pool.query<{ last: Date | null }>(`SELECT max(finished_at) AS last FROM jobs WHERE job_id = ANY($1)`, [jobIds]);
-      const lastResult = rows[0]?.last?.getTime() ?? Date.now();
-      const killsBeforeLastResult: Record<Role, number> = { executor: 0, projector: 0, api: 0 };
-      for (const k of killedAt) if (k.at < lastResult) killsBeforeLastResult[k.role]++;
-      return { ...verdict, kills, killsBeforeLastResult, submitRetries: retries, durationS: (Date.now() - started) / 1000 };
+      const lastResultAt = rows[0]?.last?.getTime() ?? Date.now();
+      return { ...verdict, disruption, submitRetries: retries, lastResultS: (lastResultAt - startedAt) / 1000, durationS: (Date.now() - startedAt) / 1000, startedAt, lastResultAt };
     } finally {
       await pool.end();
     }
@@ -129,14 +132,15 @@ async function submitAll(fleet: Fleet, parts: unknown[][], partEveryMs: number, 
         jobIds.push(answer.json.jobId!);
         break;
       }
-      // 0: the api died under the request; 409: a killed submitter's transaction is not yet aborted.
-      if (answer.status !== 0 && answer.status !== 409) throw new Error(`part ${index}: ${answer.status} ${answer.json.message}`);
+      // 0: the api died under the request, or the broker or database is away; 409: a
+      // killed submitter's transaction is not yet aborted; 500: a dependency is restarting.
+      if (![0, 409, 500].includes(answer.status)) throw new Error(`part ${index}: ${answer.status} ${answer.json.message}`);
       retries++;
-      log(`part ${index}: ${answer.status === 0 ? 'api gone' : 'earlier try still open'}; retrying`);
-      await sleep(answer.status === 0 ? 500 : 2_000);
+      log(`part ${index}: ${answer.status === 0 ? 'no answer' : `${answer.status} ${answer.json.message ?? ''}`}; retrying`);
+      await sleep(answer.status === 409 ? 2_000 : 500);
     }
   }
   return { jobIds, retries };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
