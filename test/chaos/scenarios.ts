@@ -60,8 +60,8 @@ export async function apiFaults(shape: ChaosShape, o: { throttledForMs: number }
       const throttled = generatedProfileId('NA', 0); // index 0 above
       await fleet.sim.admin.setKnobs({ profileFaults: { [throttled]: { stickyThrottle: false } } });
       log(`sticky throttle of profile ${throttled} lifted after ${o.throttledForMs} ms`);
-      const counters = await fleet.sim.admin.counters();
-      return { throttledForMs: o.throttledForMs, simulatorCountersAtLift: counters };
+      const { byStatus } = await fleet.sim.admin.counters();
+      return { throttledForMs: o.throttledForMs, callsByStatusAtLift: byStatus };
     },
   });
 }
