@@ -49,7 +49,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
   startTracing('sluice-producer', () => exporterFor(config.tracing));
   await ensureDatabase(config.database.url);
   await migrate(config.database.url, logger);
-  const pool = createPool({ url: config.database.url, applicationName: 'sluice-producer' });
+  const pool = createPool({ url: config.database.url, applicationName: 'sluice-producer', logger });
   const kafka = createKafka({ config: config.kafka, logger });
   const admin = kafka.admin();
   try {

@@ -27,7 +27,7 @@ export function projectorGroup(config: Config): string {
 export async function openProjectorRuntime(config: Config, logger: Logger): Promise<ProjectorRuntime> {
   await ensureDatabase(config.database.url);
   await migrate(config.database.url, logger);
-  const pool = createPool({ url: config.database.url, applicationName: 'sluice-projector' });
+  const pool = createPool({ url: config.database.url, applicationName: 'sluice-projector', logger });
   const kafka = createKafka({ config: config.kafka, logger });
   // Kept open: each scrape of the consumer lag asks the brokers for the partitions' ends.
   const admin = kafka.admin();

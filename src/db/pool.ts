@@ -1,6 +1,7 @@
 // The Postgres connection pool. Whoever creates a pool closes it (see the composition
 // roots in cli/ and http/).
 import pg from 'pg';
+import type { Logger } from '../telemetry/logger.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -12,10 +13,20 @@ export interface PoolOptions {
   applicationName?: string;
   /** Unqualified table names resolve here first (a projection rebuild writes to its own schema). */
   schema?: string;
+  /** Where a connection lost while idle is reported. */
+  logger?: Logger;
 }
 
-export function createPool({ url, max = 10, applicationName = 'sluice', schema }: PoolOptions): Pool {
-  return new pg.Pool({ connectionString: url, max, application_name: applicationName, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+export function createPool({ url, max = 10, applicationName = 'sluice', schema, logger }: PoolOptions): Pool {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // An idle connection cut by the server (a Postgres restart) is an 'error' event on the
+  // pool; unheard, it would end the process. The pool drops that connection and opens a
+  // new one when next asked; the query that needs it then fails or succeeds on its own.
+  pool.on('error', (error) => {
+    if (logger) logger.warn({ err: error, applicationName }, 'postgres connection lost while idle; it will be replaced');
+    else process.emitWarning(`${applicationName}: postgres connection lost while idle (${error.message}); it will be replaced`);
+  });
+  return pool;
 }
 
 /** Runs `work` in one transaction on one pooled connection: committed if it returns, rolled back if it throws. */
