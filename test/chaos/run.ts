@@ -5,12 +5,13 @@
 //   npm run chaos -- kill-storm   one
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { dropDatabase, withDatabase } from '../../src/db/database.js';
+import { stackDown } from '../../src/stack/local-stack.js';
 import { ensureStack } from '../../bench/support/stack.js';
 import type { ChaosShape } from './chaos-run.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { apiFaults, brokerRestart, killStorm, postgresRestart } from './scenarios.js';
+import { apiFaults, brokerLoss, brokerRestart, killStorm, postgresRestart } from './scenarios.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
@@ -31,9 +32,23 @@ const full = (env: NodeJS.ProcessEnv): ChaosShape => ({
 const SCENARIOS: Record<string, (env: NodeJS.ProcessEnv) => Promise<{ ok: boolean }>> = {
   'kill-storm': (env) => killStorm(full(env), { killsPerRole: 10, killEveryMs: [1_000, 3_000], seed: 20261125 }),
   'api-faults': (env) => apiFaults({ ...full(env), callsPerSecond: 2 }, { throttledForMs: 60_000 }),
-  'broker-restart': (env) => brokerRestart(full(env), { afterMs: 40_000, downMs: 15_000, stack, logger: createLogger({ level: 'warn', service: 'chaos' }) }),
+  'broker-restart': (env) => brokerRestart(full(env), { afterMs: 40_000, downMs: 15_000, stack, logger }),
   'postgres-restart': (env) => postgresRestart(full(env), { afterMs: 40_000, downMs: 15_000 }),
+  // On a 3-broker cluster of its own (the single node is stopped for it, and back after).
+  'broker-loss': (env) => onThreeBrokers(async (cluster) => brokerLoss(full({ ...env, KAFKA_BROKERS: cluster.kafka.brokers.join(','), SLUICE_REPLICATION_FACTOR: '3' }), { afterMs: 40_000, nodeId: 2, cluster, logger })),
 };
+
+async function onThreeBrokers<T>(work: (cluster: Config) => Promise<T>): Promise<T> {
+  const cluster = loadConfig({ ...process.env, SLUICE_STACK_BROKERS: '3' });
+  await stackDown(stack, logger);
+  try {
+    await ensureStack({ ...process.env, SLUICE_STACK_BROKERS: '3' });
+    return await work(cluster);
+  } finally {
+    await stackDown(cluster, logger);
+    await ensureStack();
+  }
+}
 
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in SCENARIOS));
@@ -41,6 +56,7 @@ if (unknown.length > 0) {
   console.error(`usage: npm run chaos -- [${Object.keys(SCENARIOS).join('|')}]\nunknown scenario: ${unknown.join(', ')}`);
   process.exit(2);
 }
+const logger = createLogger({ level: 'warn', service: 'chaos' });
 const stack = await ensureStack();
 let failed = 0;
 for (const name of names.length > 0 ? names : Object.keys(SCENARIOS)) {

@@ -106,3 +106,19 @@ async function pgCluster(action: 'stop' | 'start', ...options: string[]): Promis
   const [version] = readdirSync('/etc/postgresql');
   await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', version!, 'main', action, ...options]);
 }
+
+/**
+ * One broker of a 3-broker cluster (replication factor 3, min in-sync replicas 2) killed
+ * -9 mid-job and left down: its partitions' leadership moves to the other two, which
+ * still make the in-sync minimum, so every write goes on being acknowledged by two.
+ */
+export async function brokerLoss(shape: ChaosShape, o: { afterMs: number; nodeId: number; cluster: Config; logger: Logger }) {
+  return runChaos(shape, {
+    async disrupt(_fleet, { log }) {
+      await sleep(o.afterMs);
+      await bounceBroker(o.cluster, o.logger, { nodeId: o.nodeId, hard: true, restart: false });
+      log(`broker ${o.nodeId} of 3 killed; not restarted`);
+      return { killedBroker: o.nodeId, afterS: o.afterMs / 1000 };
+    },
+  });
+}
