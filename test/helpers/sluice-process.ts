@@ -27,6 +27,7 @@ export function processEnv(config: Config): Record<string, string> {
     DATABASE_URL: config.database.url,
     SLUICE_TOPIC_PREFIX: config.kafka.topicPrefix,
     SLUICE_ITEM_PARTITIONS: String(config.kafka.itemPartitions),
+    SLUICE_REPLICATION_FACTOR: String(config.kafka.replicationFactor),
     SLUICE_LOG_LEVEL: 'info',
     SLUICE_PROJECTOR_METRICS_PORT: String(config.projector.metricsPort),
   };
