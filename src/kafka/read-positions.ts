@@ -2,14 +2,33 @@
 // from kafkajs's batch events, whose last offset includes transaction markers (the last
 // entry of a transactional partition is a commit marker, never delivered as a message).
 import type { Admin, Consumer } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 /** Each partition's last committed offset now (kafkajs lists offsets read-committed). */
 export async function committedEnds(admin: Admin, topics: string[]): Promise<Map<string, number>> {
   const ends = new Map<string, number>();
-  for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(key(topic, p.partition), Number(p.high));
+  for (const topic of topics) for (const p of await topicOffsets(admin, topic)) ends.set(key(topic, p.partition), Number(p.high));
   return ends;
+}
+
+/**
+ * A topic's offsets. A broker that has just created the topic (or just taken over its
+ * leadership) can answer NOT_LEADER or UNKNOWN_TOPIC for a moment after its metadata
+ * names a leader, and kafkajs gives up on it at once: retriable errors are retried here.
+ */
+export async function topicOffsets(admin: Admin, topic: string, timeoutMs = 30_000): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      const e = error as { retriable?: boolean; cause?: { retriable?: boolean } };
+      if (!(e.retriable || e.cause?.retriable) || Date.now() > deadline) throw error;
+      await sleep(200);
+    }
+  }
 }
 
 export class ReadPositions {

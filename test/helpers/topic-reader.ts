@@ -2,6 +2,7 @@
 // whole outcomes: every record of every partition, decoded, until nothing new has
 // arrived for a while after the consumer joined its group.
 import type { Admin, Kafka } from 'kafkajs';
+import { topicOffsets } from '../../src/kafka/read-positions.js';
 import type { Serde } from '../../src/kafka/serde.js';
 import type { TopicRole, Topics } from '../../src/kafka/topics.js';
 import type { TopicValues } from '../../src/domain/events.js';
@@ -71,7 +72,7 @@ export async function committedEndOffsets(admin: Admin, topics: Topics): Promise
 async function endOffsetsOnce(admin: Admin, topics: Topics): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const spec of Object.values(topics)) {
-    const offsets = await admin.fetchTopicOffsets(spec.name);
+    const offsets = await topicOffsets(admin, spec.name);
     out[spec.name] = offsets.reduce((sum, p) => sum + Number(p.high), 0);
   }
   return out;
