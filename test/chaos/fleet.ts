@@ -33,10 +33,13 @@ export interface Fleet {
   /** Kills one process of the role with SIGKILL and starts its replacement. */
   killAndRestart(role: Role, index?: number): Promise<void>;
   count(role: Role): number;
+  /** The live processes of a role: pid, and the address each printed when ready. */
+  processes(role: Role): { pid: number; address: string }[];
   close(): Promise<void>;
 }
 
-const READY: Record<Role, RegExp> = { api: /Sluice API on (http:\/\/\S+)/, projector: /Sluice projector running/, executor: /Sluice executor running/ };
+// What each prints when it is ready: the api its address, the others their /metrics address.
+const READY: Record<Role, RegExp> = { api: /Sluice API on (http:\/\/\S+)/, projector: /Sluice projector running \(metrics at (\S+)\)/, executor: /Sluice executor running \(metrics at (\S+)\)/ };
 const ARGS: Record<Role, string[]> = { api: ['api', '--port', '0'], projector: ['projector'], executor: ['executor'] };
 
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
@@ -67,6 +70,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       victims[slot] = await start(role);
     },
     count: (role) => running[role].length,
+    processes: (role) => running[role].map((p) => ({ pid: p.child.pid!, address: p.ready })),
     async close() {
       await Promise.all([...running.api, ...running.projector, ...running.executor, simulator].map((p) => p.kill()));
     },

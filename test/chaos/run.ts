@@ -11,7 +11,7 @@ import { stackDown } from '../../src/stack/local-stack.js';
 import { ensureStack } from '../../bench/support/stack.js';
 import type { ChaosShape } from './chaos-run.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { apiFaults, brokerLoss, brokerRestart, killStorm, postgresRestart } from './scenarios.js';
+import { apiFaults, brokerLoss, brokerRestart, killStorm, postgresRestart, soak } from './scenarios.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
@@ -34,6 +34,10 @@ const SCENARIOS: Record<string, (env: NodeJS.ProcessEnv) => Promise<{ ok: boolea
   'api-faults': (env) => apiFaults({ ...full(env), callsPerSecond: 2 }, { throttledForMs: 60_000 }),
   'broker-restart': (env) => brokerRestart(full(env), { afterMs: 40_000, downMs: 15_000, stack, logger }),
   'postgres-restart': (env) => postgresRestart(full(env), { afterMs: 40_000, downMs: 15_000 }),
+  // 20 minutes at half capacity: 200 profiles × 1 call/s × 5 items = 1,000 items/s; a
+  // 5,000-item part every 10 s is 500 items/s (120 parts, 600,000 items).
+  soak: (env) =>
+    soak({ ...full(env), keywordsPerProfile: 3_000, itemsPerCall: 5, callsPerSecond: 1, parts: 120, partEveryMs: 10_000 }, { sampleEveryMs: 15_000, warmupMs: 120_000 }),
   // On a 3-broker cluster of its own (the single node is stopped for it, and back after).
   'broker-loss': (env) => onThreeBrokers(async (cluster) => brokerLoss(full({ ...env, KAFKA_BROKERS: cluster.kafka.brokers.join(','), SLUICE_REPLICATION_FACTOR: '3' }), { afterMs: 40_000, nodeId: 2, cluster, logger })),
 };

@@ -3,6 +3,7 @@
 // `npm test` runs short versions.
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { bounceBroker, stackUp } from '../../src/stack/local-stack.js';
 import type { Logger } from '../../src/telemetry/logger.js';
@@ -122,3 +123,74 @@ export async function brokerLoss(shape: ChaosShape, o: { afterMs: number; nodeId
     },
   });
 }
+
+interface SoakSample {
+  atS: number;
+  rssMb: Record<string, number>;
+  executorLag: number;
+  projectorLag: number;
+}
+
+/**
+ * A soak: parts submitted steadily (the shape's `parts` every `partEveryMs`, sized by the
+ * caller to half the fleet's capacity) while every executor's and the projector's memory
+ * and consumer lag are sampled. Reports each process's memory slope after warm-up and the
+ * lag at the start and the end of the run: a leak or a backlog shows as growth.
+ */
+export async function soak(shape: ChaosShape, o: { sampleEveryMs: number; warmupMs: number }) {
+  const samples: SoakSample[] = [];
+  const report = await runChaos(shape, {
+    async disrupt(fleet, { submitting, log }) {
+      const started = Date.now();
+      while (submitting()) {
+        await sleep(o.sampleEveryMs);
+        const executors = fleet.processes('executor');
+        const [projector] = fleet.processes('projector');
+        const rssMb: Record<string, number> = {};
+        for (const [i, p] of executors.entries()) rssMb[`executor${i + 1}`] = await rssOf(p.pid);
+        rssMb.projector = await rssOf(projector!.pid);
+        const executorLag = (await Promise.all(executors.map((p) => metricSum(p.address, 'sluice_executor_consumer_lag')))).reduce((a, b) => a + b, 0);
+        const sample = { atS: (Date.now() - started) / 1000, rssMb, executorLag, projectorLag: await metricSum(projector!.address, 'sluice_projector_consumer_lag') };
+        samples.push(sample);
+        log(`soak ${sample.atS.toFixed(0)} s: rss ${JSON.stringify(rssMb)} MB, executor lag ${executorLag}, projector lag ${sample.projectorLag}`);
+      }
+      const steady = samples.filter((s) => s.atS * 1000 >= o.warmupMs);
+      const third = Math.max(1, Math.floor(steady.length / 3));
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+      return {
+        samples: samples.length,
+        memorySlopeMbPerMin: Object.fromEntries(Object.keys(steady[0]?.rssMb ?? {}).map((name) => [name, round(slope(steady.map((s) => [s.atS / 60, s.rssMb[name]!])))])),
+        rssFirstLastMb: Object.fromEntries(Object.keys(steady[0]?.rssMb ?? {}).map((name) => [name, [steady[0]!.rssMb[name], steady.at(-1)!.rssMb[name]]])),
+        executorLagFirstThirdVsLastThird: [round(mean(steady.slice(0, third).map((s) => s.executorLag))), round(mean(steady.slice(-third).map((s) => s.executorLag)))],
+        projectorLagFirstThirdVsLastThird: [round(mean(steady.slice(0, third).map((s) => s.projectorLag))), round(mean(steady.slice(-third).map((s) => s.projectorLag)))],
+      };
+    },
+  });
+  return { ...report, sampled: samples };
+}
+
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Math.round(Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0) / 1024);
+}
+
+/** The sum of a metric's samples on a /metrics page (0 if it cannot be read). */
+async function metricSum(url: string, name: string): Promise<number> {
+  const text = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), () => '');
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const num = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const den = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
