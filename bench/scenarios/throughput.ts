@@ -17,8 +17,8 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { alternate, median, type Scenario } from '../harness.js';
 import type { BaselineJob } from '../support/baselines/worker.js';
 import { startChildServer } from '../support/child-server.js';
-import { infraCpuSeconds, processCpuSeconds } from '../support/cpu.js';
-import { benchProfiles, cpuSecondsSince, interleavedBidUpdates, runPipeline } from '../support/pipeline-run.js';
+import { cpuSecondsSince, infraCpuSeconds, processCpuSeconds } from '../support/cpu.js';
+import { benchProfiles, interleavedBidUpdates, runPipeline } from '../support/pipeline-run.js';
 import { ensureStack } from '../support/stack.js';
 
 const PROFILES = 1_000;

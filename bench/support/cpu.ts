@@ -49,3 +49,9 @@ export async function infraCpuSeconds(): Promise<number> {
   }
   return total;
 }
+
+/** This process's CPU seconds since a `process.cpuUsage()` reading. */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}

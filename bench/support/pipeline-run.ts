@@ -18,7 +18,7 @@ import type { SimulatorConfigInput } from '../../src/simulator/config.js';
 import type { CountersSnapshot } from '../../src/simulator/counters.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { startChildServer } from './child-server.js';
-import { infraCpuSeconds, processCpuSeconds } from './cpu.js';
+import { cpuSecondsSince, infraCpuSeconds, processCpuSeconds } from './cpu.js';
 import { peakRssMb } from './stack.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -127,12 +127,6 @@ async function sumCpu(pids: number[]): Promise<number> {
   let total = 0;
   for (const pid of pids) total += await processCpuSeconds(pid);
   return total;
-}
-
-/** This process's CPU seconds since a `process.cpuUsage()` reading. */
-export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
 }
 
 /** Waits for the job's final status in Postgres; the lag from each result to its row. */

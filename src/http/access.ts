@@ -29,6 +29,10 @@ declare module 'fastify' {
     /** What the handler learned that the audit row should say: the job it made, a filter. */
     audit?: { target?: string; detail?: Record<string, unknown> };
   }
+  interface FastifyReply {
+    /** Writes the audit row now: for replies that take over the socket (streams). */
+    recordAccess(status: number): Promise<void>;
+  }
 }
 
 const ALLOWED: Record<RouteAccess['allow'], readonly TokenScope[]> = { admin: ['admin'], read: ['admin', 'read'], 'job-read': ['admin', 'read'] };
@@ -41,15 +45,19 @@ export interface AccessOptions {
   onAuditFailure: () => void;
 }
 
-/** The tenant of an authenticated request (only routes with `access` have one). */
-export function tenantOf(req: FastifyRequest): string {
-  if (!req.principal) throw new Error(`${req.url}: a route without access rules asked for the tenant`);
-  return req.principal.tenantId;
+/** Who made an authenticated request (only routes with `access` have one). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new Error(`${req.url}: a route without access rules asked who is calling`);
+  return req.principal;
 }
 
-export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw new Error(`${req.url}: a route without access rules asked for the principal`);
-  return req.principal;
+export function tenantOf(req: FastifyRequest): string {
+  return principalOf(req).tenantId;
+}
+
+/** How the audit log, replays and token records name a token's holder. */
+export function actorOf(principal: Principal): string {
+  return `token:${principal.name}`;
 }
 
 export function registerAccessControl(app: FastifyInstance, { tokens, audit, logger, onAuditFailure }: AccessOptions): void {
@@ -89,7 +97,7 @@ export function registerAccessControl(app: FastifyInstance, { tokens, audit, log
     try {
       await audit.record({
         tokenId: p?.tokenId ?? null,
-        actor: p ? `token:${p.name}` : 'anonymous',
+        actor: p ? actorOf(p) : 'anonymous',
         tenantId: p?.tenantId ?? null,
         action: access.action,
         target: printable(req.audit?.target ?? (access.target ? (req.params as Record<string, string | undefined>)[access.target] : undefined)),
@@ -109,13 +117,6 @@ export function registerAccessControl(app: FastifyInstance, { tokens, audit, log
   app.decorateReply('recordAccess', function (this: FastifyReply, status: number) {
     return recordAccess(this.request, status);
   });
-}
-
-declare module 'fastify' {
-  interface FastifyReply {
-    /** Writes the audit row now: for replies that take over the socket (streams). */
-    recordAccess(status: number): Promise<void>;
-  }
 }
 
 /**

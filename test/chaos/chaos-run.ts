@@ -3,6 +3,7 @@
 // disruption while it runs (the scenario's), and the whole-outcome verdict (verify.ts)
 // once every job has ended: nothing lost, counts exact, the simulator's state equal to
 // the bids submitted.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import type { FaultKnobs } from '../../src/simulator/config.js';
@@ -142,5 +143,3 @@ async function submitAll(fleet: Fleet, parts: unknown[][], partEveryMs: number, 
   }
   return { jobIds, retries };
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

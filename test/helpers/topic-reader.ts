@@ -4,6 +4,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { topicOffsets } from '../../src/kafka/read-positions.js';
 import type { Serde } from '../../src/kafka/serde.js';
+import { traceparentIn } from '../../src/telemetry/tracing.js';
 import type { TopicRole, Topics } from '../../src/kafka/topics.js';
 import type { TopicValues } from '../../src/domain/events.js';
 import { uniqueName } from './services.js';
@@ -39,7 +40,7 @@ export async function readTopic<R extends TopicRole>(kafka: Kafka, serde: Serde,
         key: String(message.key),
         timestamp: Number(message.timestamp),
         value: await serde.decode(role, message.value as Buffer),
-        traceparent: message.headers?.traceparent?.toString(),
+        traceparent: traceparentIn(message.headers),
       });
       last = Date.now();
     },

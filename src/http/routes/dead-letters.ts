@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
-import { principalOf, tenantOf } from '../access.js';
+import { actorOf, principalOf, tenantOf } from '../access.js';
 import { CURSOR, errorBody, header, idParams, PAGE_LIMIT, UUID } from '../request-context.js';
 
 // Names as Sluice and the API write them: letters, digits and . _ - (nothing else can match).
@@ -104,7 +104,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
         patch: body.patch,
         ratePerSecond: body.rate,
         dryRun: body.dryRun,
-        requestedBy: `token:${principalOf(req).name}`,
+        requestedBy: actorOf(principalOf(req)),
         traceparent: header(req, 'traceparent'),
       });
       req.audit = { target: answer.type === 'replayed' ? (answer.replayId ?? undefined) : undefined, detail: { filter: body.filter, dryRun: body.dryRun ?? false, patched: body.patch !== undefined } };

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TOKEN_SCOPES, type ApiTokens, type TokenScope } from '../../db/api-tokens.js';
 import type { SubmittedJobs } from '../../db/submitted-jobs.js';
-import { principalOf, tenantOf } from '../access.js';
+import { actorOf, principalOf, tenantOf } from '../access.js';
 import { errorBody, idParams, UUID } from '../request-context.js';
 
 /** A year at most: a token that should live longer should be rotated instead. */
@@ -41,7 +41,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokens, job
       if (body.jobId !== undefined && !(await jobs.find(tenantId, body.jobId))) {
         return reply.code(404).send({ error: 'not_found', message: `no job ${body.jobId}` });
       }
-      const { token, info } = await tokens.create({ ...body, tenantId, createdBy: `token:${principalOf(req).name}` });
+      const { token, info } = await tokens.create({ ...body, tenantId, createdBy: actorOf(principalOf(req)) });
       req.audit = { target: info.tokenId, detail: { scope: info.scope, jobId: info.jobId, name: info.name, expiresAt: info.expiresAt } };
       return reply.code(201).send({ token, ...info });
     },
@@ -59,7 +59,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokens, job
     },
     async (req, reply) => {
       const { tokenId } = req.params as { tokenId: string };
-      const revoked = await tokens.revoke(tenantOf(req), tokenId, `token:${principalOf(req).name}`);
+      const revoked = await tokens.revoke(tenantOf(req), tokenId, actorOf(principalOf(req)));
       return revoked ?? reply.code(404).send({ error: 'not_found', message: `no token ${tokenId}` });
     },
   );
