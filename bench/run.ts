@@ -1,13 +1,14 @@
 // `npm run bench` runs every scenario; `npm run bench -- NAME [--runs N]` runs one.
 import { markdownTable, writeResult, type Scenario } from './harness.js';
 import { concurrencyScenario } from './scenarios/concurrency.js';
+import { fleetScenario } from './scenarios/fleet.js';
 import { pipelineScenario } from './scenarios/pipeline.js';
 import { ratelimitScenario } from './scenarios/ratelimit.js';
 import { simulatorScenario } from './scenarios/simulator.js';
 import { submitScenario } from './scenarios/submit.js';
 import { throughputScenario } from './scenarios/throughput.js';
 
-const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario, throughputScenario];
+const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario, throughputScenario, fleetScenario];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

@@ -28,8 +28,8 @@ export interface PipelineRun {
   items: number;
   counters: CountersSnapshot;
   executorPeakRssMb: number;
-  /** With `project`: from submission to the job's final status in Postgres, and result-to-row lag. */
-  projected?: { makespanS: number; lagP50Ms: number; lagP99Ms: number };
+  /** With `project`: from submission to the job's final status in Postgres, result-to-row lag, and items that ended failed or dead-lettered. */
+  projected?: Projection;
   /** CPU seconds over the run: Sluice's own (submitting, executor, projector) and the JVMs', Postgres's and Redis's. */
   cpuSeconds: { sluice: number; infra: number };
 }
@@ -130,18 +130,28 @@ async function sumCpu(pids: number[]): Promise<number> {
 }
 
 /** Waits for the job's final status in Postgres; the lag from each result to its row. */
-async function measureProjection(databaseUrl: string, jobId: string, submitStarted: number): Promise<{ makespanS: number; lagP50Ms: number; lagP99Ms: number }> {
+interface Projection {
+  makespanS: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  failedItems: number;
+}
+
+async function measureProjection(databaseUrl: string, jobId: string, submitStarted: number): Promise<Projection> {
   const pool = createPool({ url: databaseUrl, max: 1 });
   try {
     for (;;) {
-      const { rows } = await pool.query<{ status: string; finished: Date | null }>(`SELECT status, now() AS finished FROM jobs WHERE job_id = $1`, [jobId]);
+      const { rows } = await pool.query<{ status: string; finished: Date | null; failed: number }>(
+        `SELECT status, now() AS finished, (failed_items + dead_lettered_items)::int AS failed FROM jobs WHERE job_id = $1`,
+        [jobId],
+      );
       if (rows[0] && ['completed', 'completed_with_errors', 'cancelled'].includes(rows[0].status)) {
         const { rows: lag } = await pool.query<{ p50: number; p99: number }>(
           `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
            FROM (SELECT extract(epoch FROM projected_at - updated_at) * 1000 AS ms FROM job_items WHERE job_id = $1) l`,
           [jobId],
         );
-        return { makespanS: (rows[0].finished!.getTime() - submitStarted) / 1000, lagP50Ms: Math.round(lag[0]!.p50), lagP99Ms: Math.round(lag[0]!.p99) };
+        return { makespanS: (rows[0].finished!.getTime() - submitStarted) / 1000, lagP50Ms: Math.round(lag[0]!.p50), lagP99Ms: Math.round(lag[0]!.p99), failedItems: rows[0].failed };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
