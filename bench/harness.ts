@@ -31,6 +31,11 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** `x` rounded to `digits` decimal places, for reported figures. */
+export function round(x: number, digits = 3): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}
+
 /** Runs each contender once per round, in turn, for `runs` rounds; returns every sample. */
 export async function alternate<K extends string, T>(runs: number, contenders: Record<K, () => Promise<T>>): Promise<Record<K, T[]>> {
   const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, [] as T[]])) as Record<K, T[]>;

@@ -1,42 +1,32 @@
 // The rate-limited fleet against the job queues a user would pick instead (issue 9): one
-// bulk job, 300 profiles × 200 bid updates, against a simulator that allows each profile
-// 2 calls/s (burst 2) with up to 5 entities per call, 20 ms latency, no Retry-After (the
-// `ratelimit` scenario's API). Sluice's executor is told the documented rate; each
-// baseline gets the best per-profile limiting its free version offers (see spec.ts):
-// BullMQ a queue per profile with its limiter at 2 jobs/s and its manual rate-limit on a
-// 429, pg-boss each job deferred to its profile's next slot at 2/s and one job per profile
-// at a time. The baselines send one item per call (one queue job per item, as their
+// bulk job, 300 profiles × 200 bid updates, against the rate-limited API of the
+// `ratelimit` scenario (2 calls/s per profile, burst 2, up to 5 entities per call, no
+// Retry-After). Sluice's executor is told the documented rate; each baseline gets the
+// best per-profile limiting its free version offers (see baselines/spec.ts): BullMQ a
+// queue per profile with its limiter at 2 jobs/s and its manual rate-limit on a 429,
+// pg-boss each job deferred to its profile's next slot at 2/s and one job per profile at
+// a time. The baselines send one item per call (one queue job per item, as their
 // documentation recommends); Sluice batches a profile's items, 5 per call.
 //
 // Reported per contender: makespan (first enqueue, or the submission, to the last result
 // stored in Postgres); utilisation, the ideal makespan for the calls it needs at the
-// allowed rate ÷ its makespan (how well its limiter uses the rate, batching aside); the
-// share of calls answered 429; the most calls any profile made within one second
-// (allowed: 2 plus the burst); items that ended failed.
+// allowed rate ÷ its makespan (how well it uses the rate, batching aside); the share of
+// calls answered 429; the most calls any profile made within one second (the API allows
+// 2 plus the burst); items that ended failed.
 import type { Config } from '../../src/config.js';
 import type { CountersSnapshot } from '../../src/simulator/counters.js';
 import { generatedProfileId } from '../../src/simulator/entities.js';
-import { alternate, median, type Scenario } from '../harness.js';
-import { runBaseline } from '../support/baselines/run.js';
+import { median, round, type Scenario } from '../harness.js';
+import { alternateWithBaselines, runBaseline } from '../support/baselines/run.js';
 import type { BaselineKind } from '../support/baselines/spec.js';
-import { benchProfiles, interleavedBidUpdates, runPipeline } from '../support/pipeline-run.js';
+import { interleavedBidUpdates, runPipeline } from '../support/pipeline-run.js';
+import { ENTITIES_PER_CALL, idealMakespanS, RATE, rateLimitedSimulator, SLUICE_EXECUTOR_ENV } from '../support/rate-limited-api.js';
 import { ensureStack } from '../support/stack.js';
 
 const PROFILES = 300;
 const PER_PROFILE = 200;
 const ITEMS = PROFILES * PER_PROFILE;
-const RATE = { ratePerSecond: 2, burst: 2 };
-const SLUICE_BATCH = 5;
-const SIMULATOR = {
-  profiles: benchProfiles(PROFILES, PER_PROFILE),
-  generate: { profilesPerRegion: 0 },
-  rateLimit: RATE,
-  maxEntitiesPerCall: SLUICE_BATCH,
-  latency: { p50Ms: 20, p99Ms: 20 },
-  retryAfter: false,
-};
-/** The shortest makespan a profile's calls allow: a burst, then the rest at the rate. */
-const idealMakespanS = (itemsPerCall: number) => (PER_PROFILE / itemsPerCall - RATE.burst) / RATE.ratePerSecond;
+const SIMULATOR = rateLimitedSimulator(PROFILES, PER_PROFILE);
 
 interface Sample {
   makespanS: number;
@@ -53,14 +43,9 @@ export const fleetScenario: Scenario = {
   description: `${PROFILES} profiles × ${PER_PROFILE} items at ${RATE.ratePerSecond} calls/s each: Sluice vs BullMQ vs pg-boss with per-profile limits`,
   async run(runs) {
     const stack = await ensureStack();
-    const samples = await alternate(runs, {
-      sluice: () => sluiceRun(stack),
-      bullmq: () => baselineRun(stack, 'bullmq'),
-      pgboss: () => baselineRun(stack, 'pgboss'),
-    });
+    const samples = await alternateWithBaselines(runs, () => sluiceRun(stack), (kind) => baselineRun(stack, kind));
     const m = (name: (typeof CONTENDERS)[number], key: keyof Sample) => median(samples[name].map((s) => s[key]));
-    const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-    const metrics: Record<string, number> = {};
+    const metrics: Record<string, number> = { sluice_ideal_makespan_s: idealMakespanS(PER_PROFILE, ENTITIES_PER_CALL), baseline_ideal_makespan_s: idealMakespanS(PER_PROFILE, 1) };
     for (const name of CONTENDERS) {
       metrics[`${name}_makespan_s`] = round(m(name, 'makespanS'), 1);
       metrics[`${name}_utilisation`] = round(m(name, 'utilisation'));
@@ -69,7 +54,7 @@ export const fleetScenario: Scenario = {
       metrics[`${name}_failed_items`] = m(name, 'failed');
     }
     return {
-      metrics: { ...metrics, sluice_ideal_makespan_s: idealMakespanS(SLUICE_BATCH), baseline_ideal_makespan_s: idealMakespanS(1) },
+      metrics,
       ratios: {
         bullmq_vs_sluice_makespan: round(m('bullmq', 'makespanS') / m('sluice', 'makespanS')),
         pgboss_vs_sluice_makespan: round(m('pgboss', 'makespanS') / m('sluice', 'makespanS')),
@@ -87,12 +72,11 @@ async function sluiceRun(stack: Config): Promise<Sample> {
     partitions: 12,
     project: true,
     simulator: SIMULATOR,
-    // The documented rate, and one token of the API's burst kept in reserve (as in `ratelimit`).
-    executorEnv: { SLUICE_PROFILE_RATE: String(RATE.ratePerSecond), SLUICE_PROFILE_BURST: String(RATE.burst - 1), SLUICE_MAX_BATCH_SIZE: String(SLUICE_BATCH) },
+    executorEnv: SLUICE_EXECUTOR_ENV,
     itemCount: ITEMS,
     items: () => interleavedBidUpdates(PROFILES, PER_PROFILE),
   });
-  return report('sluice', r.projected!.makespanS, SLUICE_BATCH, r.counters, r.projected!.failedItems);
+  return report('sluice', r.projected!.makespanS, ENTITIES_PER_CALL, r.counters, r.projected!.failedItems);
 }
 
 async function baselineRun(stack: Config, kind: BaselineKind): Promise<Sample> {
@@ -109,15 +93,16 @@ async function baselineRun(stack: Config, kind: BaselineKind): Promise<Sample> {
 }
 
 function report(name: string, makespanS: number, itemsPerCall: number, counters: CountersSnapshot, failed: number): Sample {
+  const ideal = idealMakespanS(PER_PROFILE, itemsPerCall);
   const sample: Sample = {
     makespanS,
-    utilisation: idealMakespanS(itemsPerCall) / makespanS,
+    utilisation: ideal / makespanS,
     share429: counters.throttled / Math.max(1, counters.calls),
     peakCallsPerProfileSecond: Math.max(...Object.values(counters.profiles).map((p) => p.peakCallsPerSecond)),
     failed,
   };
   console.error(
-    `bench: fleet ${name}: makespan ${makespanS.toFixed(1)} s (ideal ${idealMakespanS(itemsPerCall)} s, utilisation ${sample.utilisation.toFixed(3)}), ` +
+    `bench: fleet ${name}: makespan ${makespanS.toFixed(1)} s (ideal ${ideal} s, utilisation ${sample.utilisation.toFixed(3)}), ` +
       `${counters.throttled}/${counters.calls} calls throttled, peak ${sample.peakCallsPerProfileSecond} calls in a profile's second, ${failed} failed`,
   );
   return sample;

@@ -1,22 +1,19 @@
 // Rate-limit utilisation (DESIGN.md, "Benchmarks"): 300 profiles × 600 items on 12
-// partitions against a simulator allowing 2 calls/s per profile (burst 2), 5 entities
-// per call, 20 ms latency, no Retry-After. Ideal makespan: 120 calls per profile at
-// 2/s after a burst of 2, 59 s. Utilisation = ideal ÷ actual makespan; the share of
-// calls answered 429. The executor is told the documented rate (2/s) and a burst of 1:
-// one token of the API's bucket kept in reserve absorbs calls that arrive a little early.
+// partitions against the rate-limited API (2 calls/s per profile, burst 2, 5 entities
+// per call, no Retry-After). Ideal makespan: 120 calls per profile at 2/s after a burst
+// of 2, 59 s. Utilisation = ideal ÷ actual makespan; the share of calls answered 429.
 import { median, type Scenario } from '../harness.js';
-import { benchProfiles, interleavedBidUpdates, runPipeline } from '../support/pipeline-run.js';
+import { interleavedBidUpdates, runPipeline } from '../support/pipeline-run.js';
+import { ENTITIES_PER_CALL, idealMakespanS, RATE, rateLimitedSimulator, SLUICE_EXECUTOR_ENV } from '../support/rate-limited-api.js';
 import { ensureStack } from '../support/stack.js';
 
 const PROFILES = 300;
 const PER_PROFILE = 600;
-const BATCH = 5;
-const RATE = { ratePerSecond: 2, burst: 2 };
-const IDEAL_S = (PER_PROFILE / BATCH - RATE.burst) / RATE.ratePerSecond;
+const IDEAL_S = idealMakespanS(PER_PROFILE, ENTITIES_PER_CALL);
 
 export const ratelimitScenario: Scenario = {
   name: 'ratelimit',
-  description: `${PROFILES} profiles × ${PER_PROFILE} items at ${RATE.ratePerSecond} calls/s each, ${BATCH} per call: utilisation of the allowed rate`,
+  description: `${PROFILES} profiles × ${PER_PROFILE} items at ${RATE.ratePerSecond} calls/s each, ${ENTITIES_PER_CALL} per call: utilisation of the allowed rate`,
   async run(runs) {
     const stack = await ensureStack();
     const samples = [];
@@ -25,15 +22,8 @@ export const ratelimitScenario: Scenario = {
         stack,
         label: 'ratelimit',
         partitions: 12,
-        simulator: {
-          profiles: benchProfiles(PROFILES, PER_PROFILE),
-          generate: { profilesPerRegion: 0 },
-          rateLimit: RATE,
-          maxEntitiesPerCall: BATCH,
-          latency: { p50Ms: 20, p99Ms: 20 },
-          retryAfter: false,
-        },
-        executorEnv: { SLUICE_PROFILE_RATE: String(RATE.ratePerSecond), SLUICE_PROFILE_BURST: String(RATE.burst - 1), SLUICE_MAX_BATCH_SIZE: String(BATCH) },
+        simulator: rateLimitedSimulator(PROFILES, PER_PROFILE),
+        executorEnv: SLUICE_EXECUTOR_ENV,
         itemCount: PROFILES * PER_PROFILE,
         items: () => interleavedBidUpdates(PROFILES, PER_PROFILE),
       });

@@ -8,8 +8,8 @@
 // Postgres. Items/s from the first enqueue to the last result stored; CPU-seconds per
 // 1,000 items for the contender's own processes and for the shared infrastructure.
 import type { Config } from '../../src/config.js';
-import { alternate, median, type Scenario } from '../harness.js';
-import { runBaseline } from '../support/baselines/run.js';
+import { median, round, type Scenario } from '../harness.js';
+import { alternateWithBaselines, runBaseline } from '../support/baselines/run.js';
 import type { BaselineKind } from '../support/baselines/spec.js';
 import { benchProfiles, interleavedBidUpdates, runPipeline } from '../support/pipeline-run.js';
 import { ensureStack } from '../support/stack.js';
@@ -31,13 +31,8 @@ export const throughputScenario: Scenario = {
   description: `${ITEMS.toLocaleString()} items over ${PROFILES} profiles, 20 ms API latency: Sluice vs BullMQ vs pg-boss`,
   async run(runs) {
     const stack = await ensureStack();
-    const samples = await alternate(runs, {
-      sluice: () => sluiceRun(stack),
-      bullmq: () => baselineRun(stack, 'bullmq'),
-      pgboss: () => baselineRun(stack, 'pgboss'),
-    });
+    const samples = await alternateWithBaselines(runs, () => sluiceRun(stack), (kind) => baselineRun(stack, kind));
     const m = (name: keyof typeof samples, key: keyof Sample) => median(samples[name].map((s) => s[key]));
-    const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
     return {
       metrics: {
         sluice_items_per_s: Math.round(m('sluice', 'itemsPerS')),

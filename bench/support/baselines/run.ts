@@ -10,10 +10,11 @@ import { createPool } from '../../../src/db/pool.js';
 import { SimulatorAdmin } from '../../../src/simulator/admin-client.js';
 import type { SimulatorConfigInput } from '../../../src/simulator/config.js';
 import type { CountersSnapshot } from '../../../src/simulator/counters.js';
+import { alternate } from '../../harness.js';
 import { startChildServer } from '../child-server.js';
 import { cpuSecondsSince, infraCpuSeconds, processCpuSeconds } from '../cpu.js';
 import { openEnqueuer } from './enqueue.js';
-import type { BaselineJob, BaselineSpec } from './spec.js';
+import type { BaselineJob, BaselineKind, BaselineSpec } from './spec.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -34,6 +35,11 @@ export interface BaselineRun {
   /** CPU seconds over the run: enqueuing plus the worker process, and the JVMs', Postgres's and Redis's. */
   cpuSeconds: { own: number; infra: number };
   counters: CountersSnapshot;
+}
+
+/** Sluice and the two baselines, each once per round, in turn, for `runs` rounds. */
+export function alternateWithBaselines<T>(runs: number, sluice: () => Promise<T>, baseline: (kind: BaselineKind) => Promise<T>) {
+  return alternate(runs, { sluice, bullmq: () => baseline('bullmq'), pgboss: () => baseline('pgboss') });
 }
 
 export async function runBaseline(o: BaselineRunOptions): Promise<BaselineRun> {
