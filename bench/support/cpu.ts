@@ -55,3 +55,30 @@ export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1e6;
 }
+
+/** Busy and total CPU ticks of the whole machine so far (the first line of /proc/stat). */
+async function machineTicks(): Promise<{ busy: number; total: number }> {
+  const [, ...fields] = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!.trim().split(/\s+/);
+  const ticks = fields.slice(0, 8).map(Number); // user nice system idle iowait irq softirq steal
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
+
+/**
+ * Waits until the machine has been quiet (under `busyShare` of its CPUs) for a whole
+ * second, or `maxWaitMs` has passed: what one contender leaves running (Postgres
+ * vacuuming a churned queue table, a JVM collecting) must not be charged to the next.
+ * Returns how long it waited, and whether the machine got quiet.
+ */
+export async function waitForQuietMachine(busyShare = 0.15, maxWaitMs = 60_000): Promise<{ waitedMs: number; quiet: boolean }> {
+  const started = Date.now();
+  for (;;) {
+    const before = await machineTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await machineTicks();
+    const share = (after.busy - before.busy) / Math.max(1, after.total - before.total);
+    const waitedMs = Date.now() - started;
+    if (share < busyShare) return { waitedMs, quiet: true };
+    if (waitedMs >= maxWaitMs) return { waitedMs, quiet: false };
+  }
+}
