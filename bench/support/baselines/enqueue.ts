@@ -61,7 +61,8 @@ async function pgbossEnqueuer(spec: BaselineSpec, databaseUrl: string): Promise<
   boss.on('error', (error: Error) => console.error(`pg-boss: ${error.message}`));
   await boss.start();
   const { attempts, delayMs, exponential } = spec.retry;
-  await boss.createQueue(spec.queue, { retryLimit: attempts - 1, retryDelay: delayMs / 1000, retryBackoff: exponential });
+  // pg-boss counts retry delays in whole seconds.
+  await boss.createQueue(spec.queue, { retryLimit: attempts - 1, retryDelay: Math.ceil(delayMs / 1000), retryBackoff: exponential });
   let startedAt = 0; // the first add's time: slots count from when the items start arriving
   const slots = new Map<string, number>();
   const paced = (job: BaselineJob) => {

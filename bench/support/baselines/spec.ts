@@ -18,7 +18,7 @@ export interface BaselineSpec {
   queue: string;
   /** Jobs in flight in the worker process (for BullMQ with per-profile queues: per queue). */
   concurrency: number;
-  /** Attempts per job, the first included, and the delay before a retry. */
+  /** Attempts per job, the first included, and the delay before a retry (pg-boss rounds it up to whole seconds). */
   retry: { attempts: number; delayMs: number; exponential: boolean };
   /**
    * The API's per-profile call rate. Neither library's free version limits by key: BullMQ
