@@ -39,12 +39,14 @@ export function round(x: number, digits = 3): number {
 
 /**
  * Runs each contender once per round, in turn, for `runs` rounds; returns every sample.
- * Each run starts on a quiet machine, so none pays for what the one before left behind.
+ * Before each run `prepare` (if given) puts shared state back in order, then the run
+ * waits for a quiet machine, so none pays for what the one before left behind.
  */
-export async function alternate<K extends string, T>(runs: number, contenders: Record<K, () => Promise<T>>): Promise<Record<K, T[]>> {
+export async function alternate<K extends string, T>(runs: number, contenders: Record<K, () => Promise<T>>, prepare?: () => Promise<void>): Promise<Record<K, T[]>> {
   const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, [] as T[]])) as Record<K, T[]>;
   for (let round = 0; round < runs; round++) {
     for (const [name, run] of Object.entries(contenders) as [K, () => Promise<T>][]) {
+      await prepare?.();
       const settled = await waitForQuietMachine();
       if (!settled.quiet) console.error(`bench: the machine was still busy after ${Math.round(settled.waitedMs / 1000)} s; running ${name} anyway`);
       else if (settled.waitedMs > 2000) console.error(`bench: waited ${Math.round(settled.waitedMs / 1000)} s for a quiet machine before ${name}`);

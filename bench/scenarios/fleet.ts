@@ -43,7 +43,7 @@ export const fleetScenario: Scenario = {
   description: `${PROFILES} profiles × ${PER_PROFILE} items at ${RATE.ratePerSecond} calls/s each: Sluice vs BullMQ vs pg-boss with per-profile limits`,
   async run(runs) {
     const stack = await ensureStack();
-    const samples = await alternateWithBaselines(runs, () => sluiceRun(stack), (kind) => baselineRun(stack, kind));
+    const samples = await alternateWithBaselines(runs, stack.database.url, () => sluiceRun(stack), (kind) => baselineRun(stack, kind));
     const m = (name: (typeof CONTENDERS)[number], key: keyof Sample) => median(samples[name].map((s) => s[key]));
     const metrics: Record<string, number> = { sluice_ideal_makespan_s: idealMakespanS(PER_PROFILE, ENTITIES_PER_CALL), baseline_ideal_makespan_s: idealMakespanS(PER_PROFILE, 1) };
     for (const name of CONTENDERS) {

@@ -31,7 +31,7 @@ export const throughputScenario: Scenario = {
   description: `${ITEMS.toLocaleString()} items over ${PROFILES} profiles, 20 ms API latency: Sluice vs BullMQ vs pg-boss`,
   async run(runs) {
     const stack = await ensureStack();
-    const samples = await alternateWithBaselines(runs, () => sluiceRun(stack), (kind) => baselineRun(stack, kind));
+    const samples = await alternateWithBaselines(runs, stack.database.url, () => sluiceRun(stack), (kind) => baselineRun(stack, kind));
     const m = (name: keyof typeof samples, key: keyof Sample) => median(samples[name].map((s) => s[key]));
     return {
       metrics: {

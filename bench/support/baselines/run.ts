@@ -37,9 +37,24 @@ export interface BaselineRun {
   counters: CountersSnapshot;
 }
 
-/** Sluice and the two baselines, each once per round, in turn, for `runs` rounds. */
-export function alternateWithBaselines<T>(runs: number, sluice: () => Promise<T>, baseline: (kind: BaselineKind) => Promise<T>) {
-  return alternate(runs, { sluice, bullmq: () => baseline('bullmq'), pgboss: () => baseline('pgboss') });
+/**
+ * Sluice and the two baselines, each once per round, in turn, for `runs` rounds, each
+ * starting on a vacuumed database: every contender leaves dead rows behind (a queue's
+ * finished jobs, the result rows deleted after a run, Sluice's updated projections), and
+ * with autovacuum off or slow (it is off on the machine these figures come from) the
+ * next contender would scan them.
+ */
+export function alternateWithBaselines<T>(runs: number, databaseUrl: string, sluice: () => Promise<T>, baseline: (kind: BaselineKind) => Promise<T>) {
+  return alternate(runs, { sluice, bullmq: () => baseline('bullmq'), pgboss: () => baseline('pgboss') }, () => vacuum(databaseUrl));
+}
+
+async function vacuum(databaseUrl: string): Promise<void> {
+  const pool = createPool({ url: databaseUrl, max: 1 });
+  try {
+    await pool.query('VACUUM');
+  } finally {
+    await pool.end();
+  }
 }
 
 export async function runBaseline(o: BaselineRunOptions): Promise<BaselineRun> {
