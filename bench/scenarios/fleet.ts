@@ -27,6 +27,7 @@ const PROFILES = 300;
 const PER_PROFILE = 200;
 const ITEMS = PROFILES * PER_PROFILE;
 const SIMULATOR = rateLimitedSimulator(PROFILES, PER_PROFILE);
+const PROFILE_IDS = Array.from({ length: PROFILES }, (_, i) => generatedProfileId('NA', i));
 
 interface Sample {
   makespanS: number;
@@ -80,11 +81,10 @@ async function sluiceRun(stack: Config): Promise<Sample> {
 }
 
 async function baselineRun(stack: Config, kind: BaselineKind): Promise<Sample> {
-  const profiles = Array.from({ length: PROFILES }, (_, i) => generatedProfileId('NA', i));
   const r = await runBaseline({
     stack,
     // Enough attempts that throttling alone never fails an item; a 429 is retried after 1 s.
-    spec: { kind, concurrency: kind === 'bullmq' ? 1 : 256, retry: { attempts: 50, delayMs: 1000, exponential: false }, perProfile: { ratePerSecond: RATE.ratePerSecond, profiles } },
+    spec: { kind, concurrency: kind === 'bullmq' ? 1 : 256, retry: { attempts: 50, delayMs: 1000, exponential: false }, perProfile: { ratePerSecond: RATE.ratePerSecond, profiles: PROFILE_IDS } },
     simulator: SIMULATOR,
     itemCount: ITEMS,
     items: () => interleavedBidUpdates(PROFILES, PER_PROFILE),

@@ -129,7 +129,6 @@ async function sumCpu(pids: number[]): Promise<number> {
   return total;
 }
 
-/** Waits for the job's final status in Postgres; the lag from each result to its row. */
 interface Projection {
   makespanS: number;
   lagP50Ms: number;
@@ -137,6 +136,7 @@ interface Projection {
   failedItems: number;
 }
 
+/** Waits for the job's final status in Postgres; the lag from each result to its row. */
 async function measureProjection(databaseUrl: string, jobId: string, submitStarted: number): Promise<Projection> {
   const pool = createPool({ url: databaseUrl, max: 1 });
   try {
