@@ -8,6 +8,23 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
+/** Resolves when the child prints a line matching `pattern`; rejects if it exits first. */
+export function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-1_000);
+      if (!pattern.test(seen)) return;
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      resolve();
+    };
+    const onExit = (code: number | null) => reject(new Error(`process exited (${code}) before printing ${pattern}`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
 export async function startChildServer(args: string[], urlPattern = /(http:\/\/127\.0\.0\.1:\d+)/, env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   const url = await new Promise<string>((resolve, reject) => {

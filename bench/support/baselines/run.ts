@@ -1,6 +1,6 @@
 // Runs one bulk job through a baseline (BullMQ or pg-boss): a simulator process, the
 // items enqueued in bulk from this process, a worker process taking them; done when
-// every item has its result row in Postgres. Reports the makespan (first enqueue to the
+// the worker has stored every item's result row in Postgres. Reports the makespan (first enqueue to the
 // last row stored), the CPU spent, and what the simulator counted.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { SimulatorAdmin } from '../../../src/simulator/admin-client.js';
 import type { SimulatorConfigInput } from '../../../src/simulator/config.js';
 import type { CountersSnapshot } from '../../../src/simulator/counters.js';
 import { alternate } from '../../harness.js';
-import { startChildServer } from '../child-server.js';
+import { startChildServer, waitForOutput } from '../child-server.js';
 import { cpuSecondsSince, infraCpuSeconds, processCpuSeconds } from '../cpu.js';
 import { openEnqueuer } from './enqueue.js';
 import type { BaselineJob, BaselineKind, BaselineSpec } from './spec.js';
@@ -22,7 +22,7 @@ const ENQUEUE_CHUNK = 1_000;
 
 export interface BaselineRunOptions {
   stack: Config;
-  spec: Omit<BaselineSpec, 'queue'>;
+  spec: Omit<BaselineSpec, 'queue' | 'itemCount'>;
   simulator: SimulatorConfigInput;
   items: () => Iterable<unknown>;
   itemCount: number;
@@ -59,7 +59,7 @@ async function vacuum(databaseUrl: string): Promise<void> {
 
 export async function runBaseline(o: BaselineRunOptions): Promise<BaselineRun> {
   const runId = `${o.spec.kind}-${Date.now().toString(36)}`;
-  const spec: BaselineSpec = { ...o.spec, queue: runId };
+  const spec: BaselineSpec = { ...o.spec, queue: runId, itemCount: o.itemCount };
   const pool = createPool({ url: o.stack.database.url, max: 1 });
   await pool.query(`CREATE TABLE IF NOT EXISTS bench_results (run_id text, item_index int, status text, latency_ms int, stored_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, item_index))`);
   const simConfig = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'simulator.json');
@@ -69,6 +69,8 @@ export async function runBaseline(o: BaselineRunOptions): Promise<BaselineRun> {
   const enqueuer = await openEnqueuer(spec, { redis: REDIS_URL, database: o.stack.database.url });
   const worker = await startChildServer(['--import', 'tsx', join(ROOT, 'bench', 'support', 'baselines', 'worker.ts'), JSON.stringify(spec)], /(ready)/, env);
   try {
+    const finished = waitForOutput(worker.child, /^finished$/m);
+    finished.catch(() => undefined); // awaited below; if the run fails first, the worker's exit must not crash the bench
     const admin = new SimulatorAdmin(sim.url);
     await admin.resetCounters();
     const cpuBefore = { worker: await processCpuSeconds(worker.child.pid!), infra: await infraCpuSeconds() };
@@ -85,21 +87,14 @@ export async function runBaseline(o: BaselineRunOptions): Promise<BaselineRun> {
     }
     if (batch.length > 0) await enqueuer.add(batch);
     const enqueueCpuS = cpuSecondsSince(enqueueCpu);
-    for (;;) {
-      const { rows } = await pool.query<{ n: number; failed: number; last: Date | null }>(
-        `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'failed')::int AS failed, max(stored_at) AS last FROM bench_results WHERE run_id = $1`,
-        [runId],
-      );
-      if (rows[0]!.n >= o.itemCount) {
-        return {
-          makespanS: (rows[0]!.last!.getTime() - started) / 1000,
-          failed: rows[0]!.failed,
-          cpuSeconds: { own: enqueueCpuS + (await processCpuSeconds(worker.child.pid!)) - cpuBefore.worker, infra: (await infraCpuSeconds()) - cpuBefore.infra },
-          counters: await admin.counters(),
-        };
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await finished;
+    const cpuSeconds = { own: enqueueCpuS + (await processCpuSeconds(worker.child.pid!)) - cpuBefore.worker, infra: (await infraCpuSeconds()) - cpuBefore.infra };
+    const { rows } = await pool.query<{ n: number; failed: number; last: Date }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'failed')::int AS failed, max(stored_at) AS last FROM bench_results WHERE run_id = $1`,
+      [runId],
+    );
+    if (rows[0]!.n !== o.itemCount) throw new Error(`${spec.kind} worker said finished with ${rows[0]!.n} of ${o.itemCount} result rows`);
+    return { makespanS: (rows[0]!.last.getTime() - started) / 1000, failed: rows[0]!.failed, cpuSeconds, counters: await admin.counters() };
   } finally {
     await worker.stop();
     await enqueuer.close();

@@ -16,6 +16,8 @@ export type BaselineKind = 'bullmq' | 'pgboss';
 export interface BaselineSpec {
   kind: BaselineKind;
   queue: string;
+  /** Items in the job: the worker says "finished" once it has stored a result for each. */
+  itemCount: number;
   /** Jobs in flight in the worker process (for BullMQ with per-profile queues: per queue). */
   concurrency: number;
   /** Attempts per job, the first included, and the delay before a retry (pg-boss rounds it up to whole seconds). */
