@@ -44,7 +44,12 @@ it('learns each profile limit from 429s, then stays under it: <1% throttled, no 
       .then((text) => inWork.push(...[...text.matchAll(/^sluice_executor_records_in_work\{partition="\d+"\} (\d+)$/gm)].map((m) => Number(m[1]))));
   }, 100);
   const makespan = await runJob(CALLS, 2).finally(() => clearInterval(sampling));
-  expect(Math.max(...inWork)).toBe(READ_AHEAD); // the job is bigger than the window, which fills
+  // Never more in work than the read-ahead; and the job is bigger than the window, which
+  // fills. A partition sits exactly full only until its first item finishes after a
+  // refill (tens of ms at 20 calls/s), which 100 ms samples can miss, so "fills" is
+  // checked as reaching the last tenth of the window.
+  expect(Math.max(...inWork)).toBeLessThanOrEqual(READ_AHEAD);
+  expect(Math.max(...inWork)).toBeGreaterThanOrEqual(READ_AHEAD * 0.9);
   expect(inWork.length).toBeGreaterThan(20);
   const counters = await p.sim.admin.counters();
   const calls = PROFILES.reduce((n, id) => n + counters.profiles[id]!.calls, 0);
