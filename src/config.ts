@@ -38,6 +38,12 @@ const envSchema = z.object({
   SLUICE_API_HOST: z.string().default('127.0.0.1'),
   /** Requests a minute one token (or, without one, one address) may make to the API; 0: no limit. */
   SLUICE_API_RATE_LIMIT: z.coerce.number().int().min(0).default(1_200),
+  /** Requests with no, an unknown, expired or revoked token one client address may make a minute before it gets 429s; 0: no limit. */
+  SLUICE_API_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  /** Progress streams (SSE) one token may hold open at once. */
+  SLUICE_API_STREAMS_PER_TOKEN: positiveInt.max(1_000).default(5),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (for a Prometheus scrape config). */
+  SLUICE_METRICS_TOKEN: z.string().min(16).optional(),
   /** The Amazon Ads API: `amazon` for Amazon's regional hosts, or a base URL (the simulator's). Default: the simulator. */
   ADS_API_URL: z.union([z.literal('amazon'), z.url()]).optional(),
   ADS_API_CLIENT_ID: z.string().min(1).default('sluice-dev-client'),
@@ -59,13 +65,27 @@ const envSchema = z.object({
   SLUICE_MAX_ATTEMPTS: positiveInt.default(5),
   SLUICE_RETRY_BASE_MS: positiveInt.default(500),
   SLUICE_RETRY_MAX_MS: positiveInt.default(30_000),
-  /** Records of one partition taken into work at most (the backpressure bound). */
-  SLUICE_READ_AHEAD: positiveInt.default(1_000),
+  /** Records of one partition in memory at most, across its lanes (the rest wait in Kafka). */
+  SLUICE_READ_AHEAD: positiveInt.default(2_000),
+  /** Records of one lane (profile) in memory at most: a lane's backlog never takes its partition's room. */
+  SLUICE_LANE_READ_AHEAD: positiveInt.default(500),
+  /** A lane that must wait this long for its rate limit (or for an open breaker) keeps only its next call's items in memory. */
+  SLUICE_LANE_LONG_WAIT_MS: positiveInt.default(1_000),
   /** `profile`: one lane per profile (the default); `partition`: one per partition (the benchmark's baseline). */
   SLUICE_LANE_SCOPE: z.enum(['profile', 'partition']).default('profile'),
   SLUICE_BREAKER_VOLUME: positiveInt.default(5),
   SLUICE_BREAKER_API_VOLUME: positiveInt.default(20),
   SLUICE_BREAKER_RESET_MS: positiveInt.default(10_000),
+  /**
+   * How long item-commands keeps a command (retention.ms, set when the topic is created):
+   * the longest a paused job or a backlog may wait. 30 days by default: a week's pause is
+   * flagged (SLUICE_PAUSE_WARN_MS) with three weeks left to resume it or cancel it.
+   */
+  SLUICE_COMMAND_RETENTION_MS: positiveInt.min(3_600_000).default(30 * 24 * 3_600_000),
+  /** How often the executor compares item-commands' log starts with what it still needs. */
+  SLUICE_RETENTION_CHECK_MS: positiveInt.default(30_000),
+  /** A job paused longer than this is flagged (job field, metric, alert) before its commands can expire. */
+  SLUICE_PAUSE_WARN_MS: positiveInt.default(7 * 24 * 3_600_000),
   /** How long a consumer group waits for a silent member (one killed with -9) before giving its partitions to others. */
   SLUICE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   SLUICE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
@@ -86,6 +106,8 @@ export interface KafkaConfig {
   replicationFactor: number;
   /** Consumer groups' session timeout: how soon a dead member's partitions move. */
   sessionTimeoutMs: number;
+  /** retention.ms of item-commands (the other topics keep everything: projections are rebuilt from them). */
+  commandRetentionMs: number;
 }
 
 export interface StackConfig {
@@ -105,7 +127,20 @@ export interface Config {
   /** The Amazon Ads API simulator: its base URL and, for the local one, its config file. */
   simulator: { url: string; configFile?: string };
   database: { url: string };
-  api: { host: string; port: number; requestsPerMinute: number };
+  api: {
+    host: string;
+    port: number;
+    /** Requests a minute per token (per address without one); 0: no limit. */
+    requestsPerMinute: number;
+    /** Failed authentications a minute per client address before 429s; 0: no limit. */
+    authFailuresPerMinute: number;
+    /** Open progress streams per token at most. */
+    streamsPerToken: number;
+    /** The bearer token /metrics requires, if any. */
+    metricsToken?: string;
+    /** A job paused longer than this is flagged as overdue. */
+    pauseWarnMs: number;
+  };
   submit: { maxItems: number; maxItemBytes: number; maxRequestBytes: number; transactionTimeoutMs: number };
   stack: StackConfig;
   adsApi: { url: 'amazon' | string; connections: number; requestTimeoutMs: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
@@ -131,7 +166,11 @@ export interface ExecutorConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   readAhead: number;
+  laneReadAhead: number;
+  laneLongWaitMs: number;
   laneScope: 'profile' | 'partition';
+  /** How often the executor compares item-commands' log starts with what it still needs. */
+  retentionCheckMs: number;
   breaker: { volume: number; apiVolume: number; resetMs: number };
   metricsPort: number;
 }
@@ -159,11 +198,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       itemPartitions: e.SLUICE_ITEM_PARTITIONS,
       replicationFactor: e.SLUICE_REPLICATION_FACTOR,
       sessionTimeoutMs: e.SLUICE_SESSION_TIMEOUT_MS,
+      commandRetentionMs: e.SLUICE_COMMAND_RETENTION_MS,
     },
     registry: { url: e.SCHEMA_REGISTRY_URL ?? LOCAL_REGISTRY },
     simulator: { url: e.SIMULATOR_URL ?? LOCAL_SIMULATOR, configFile: e.SIMULATOR_CONFIG },
     database: { url: e.DATABASE_URL ?? LOCAL_DATABASE },
-    api: { host: e.SLUICE_API_HOST, port: e.SLUICE_API_PORT, requestsPerMinute: e.SLUICE_API_RATE_LIMIT },
+    api: {
+      host: e.SLUICE_API_HOST,
+      port: e.SLUICE_API_PORT,
+      requestsPerMinute: e.SLUICE_API_RATE_LIMIT,
+      authFailuresPerMinute: e.SLUICE_API_AUTH_FAILURES_PER_MINUTE,
+      streamsPerToken: e.SLUICE_API_STREAMS_PER_TOKEN,
+      metricsToken: e.SLUICE_METRICS_TOKEN,
+      pauseWarnMs: e.SLUICE_PAUSE_WARN_MS,
+    },
     submit: { maxItems: e.SLUICE_MAX_ITEMS_PER_JOB, maxItemBytes: e.SLUICE_MAX_ITEM_BYTES, maxRequestBytes: e.SLUICE_MAX_REQUEST_BYTES, transactionTimeoutMs: e.SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS },
     stack: {
       dir: e.SLUICE_STACK_DIR,
@@ -182,6 +230,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.SLUICE_RETRY_BASE_MS,
       retryMaxMs: e.SLUICE_RETRY_MAX_MS,
       readAhead: e.SLUICE_READ_AHEAD,
+      laneReadAhead: Math.min(e.SLUICE_LANE_READ_AHEAD, e.SLUICE_READ_AHEAD),
+      laneLongWaitMs: e.SLUICE_LANE_LONG_WAIT_MS,
+      retentionCheckMs: e.SLUICE_RETENTION_CHECK_MS,
       laneScope: e.SLUICE_LANE_SCOPE,
       breaker: { volume: e.SLUICE_BREAKER_VOLUME, apiVolume: e.SLUICE_BREAKER_API_VOLUME, resetMs: e.SLUICE_BREAKER_RESET_MS },
       metricsPort: e.SLUICE_METRICS_PORT,

@@ -84,7 +84,9 @@ export const AMAZON_OPERATIONS: readonly AmazonOperation[] = [
   }),
 ];
 
+const INT64_MAX = 2n ** 63n - 1n;
+
 export function amazonCatalogue(): OperationCatalogue<AmazonOperation> {
   // Advertiser profile ids are numbers (int64), sent as decimal strings.
-  return new OperationCatalogue(AMAZON_OPERATIONS, /^\d{1,20}$/);
+  return new OperationCatalogue(AMAZON_OPERATIONS, /^\d{1,20}$/, (id) => BigInt(id) <= INT64_MAX);
 }

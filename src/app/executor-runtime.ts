@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { createAdsApiClient, type AdsApiClient } from '../ads-api/client.js';
+import type { ApiClient } from '../domain/api-client.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { amazonCatalogue, type AmazonOperation } from '../ads-api/operations.js';
 import { REGIONS, type Region } from '../ads-api/regions.js';
@@ -33,13 +34,14 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     readAhead: e.readAhead,
     laneScope: e.laneScope,
-    lane: { maxAttempts: e.maxAttempts, backoff: { baseMs: e.retryBaseMs, maxMs: e.retryMaxMs }, lingerMs: e.lingerMs, maxBatchSize: e.maxBatchSize },
+    lane: { maxAttempts: e.maxAttempts, backoff: { baseMs: e.retryBaseMs, maxMs: e.retryMaxMs }, lingerMs: e.lingerMs, maxBatchSize: e.maxBatchSize, readAhead: e.laneReadAhead, longWaitMs: e.laneLongWaitMs },
     limits: { defaults: e.defaultRate, perProfile: e.profileRates },
     breakers: {
       profile: { volumeThreshold: e.breaker.volume, errorThresholdPercentage: 50, resetTimeoutMs: e.breaker.resetMs, rollingWindowMs: 30_000 },
       api: { volumeThreshold: e.breaker.apiVolume, errorThresholdPercentage: 50, resetTimeoutMs: e.breaker.resetMs, rollingWindowMs: 30_000 },
     },
     flushIntervalMs: 50,
+    retentionCheckMs: e.retentionCheckMs,
   };
 }
 
@@ -55,7 +57,8 @@ export function configuredAdsApiClient(config: Config, catalogue: OperationCatal
   });
 }
 
-export async function openExecutorRuntime(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config)): Promise<ExecutorRuntime> {
+/** `api`: the client the lanes call; by default the one the configuration names (built here and closed with the runtime). */
+export async function openExecutorRuntime(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config), api?: ApiClient): Promise<ExecutorRuntime> {
   startTracing('sluice-executor', () => exporterFor(config.tracing));
   const kafka = createKafka({ config: config.kafka, logger });
   const admin = kafka.admin();
@@ -64,10 +67,10 @@ export async function openExecutorRuntime(config: Config, logger: Logger, settin
   await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
   const serde = await createSerde(createRegistryClient(config.registry.url), topics);
   const catalogue = amazonCatalogue();
-  const api = configuredAdsApiClient(config, catalogue);
+  const client = api ?? configuredAdsApiClient(config, catalogue);
   const control = await openJobControlView({ kafka, admin, serde, topics, logger, groupPrefix: settings.groupId });
   const metrics = new ExecutorMetrics();
-  const executor = new Executor({ kafka, admin, serde, topics, catalogue, api, control, metrics, logger, settings });
+  const executor = new Executor({ kafka, admin, serde, topics, catalogue, api: client, control, metrics, logger, settings });
   await executor.start();
   const server = await serveMetrics(metrics.registry, config.api.host, config.executor.metricsPort);
   logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsUrl: server.url }, 'executor started');
@@ -78,7 +81,7 @@ export async function openExecutorRuntime(config: Config, logger: Logger, settin
     async close() {
       await server.close();
       await Promise.all([executor.stop(), control.close()]);
-      await api.close();
+      await client.close();
       await admin.disconnect();
       await flushTracing();
     },

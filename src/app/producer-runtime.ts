@@ -21,6 +21,7 @@ import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { projectionQueries, type ProjectionQueries } from '../projections/job-queries.js';
 import { deadLetterQueries, type DeadLetterQueries } from '../projections/dead-letter-queries.js';
 import { projectionMetrics } from '../projections/projection-metrics.js';
+import { projectionErrors, type ProjectionErrors } from '../projections/projection-errors.js';
 import type { Registry } from 'prom-client';
 import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/dead-letter-replay.js';
 
@@ -35,6 +36,8 @@ export interface ProducerRuntime {
   /** Dead letters as projected in Postgres. */
   deadLetters: DeadLetterQueries;
   replayer: DeadLetterReplayer;
+  /** Records the projector quarantined, to list and retry. */
+  projectionErrors: ProjectionErrors;
   /** The submitted jobs as the write side records them (known before they are projected). */
   jobs: SubmittedJobs;
   tokens: ApiTokens;
@@ -59,19 +62,21 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
     const serde = await createSerde(createRegistryClient(config.registry.url), topics);
     const catalogue = amazonCatalogue();
     const jobs = createSubmittedJobs(pool);
+    const queries = projectionQueries(pool, { pauseWarnMs: config.api.pauseWarnMs });
     return {
       topics,
       limits,
       catalogue,
       submitter: createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger }),
-      control: createJobControl({ kafka, serde, topics, jobs }),
-      queries: projectionQueries(pool),
+      control: createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus }),
+      queries,
       deadLetters: deadLetterQueries(pool),
-      replayer: createDeadLetterReplayer({ kafka, serde, topics, pool, catalogue }),
+      replayer: createDeadLetterReplayer({ kafka, admin, serde, topics, pool, catalogue }),
+      projectionErrors: projectionErrors({ pool, serde, topics }),
       jobs,
       tokens: createApiTokens(pool),
       audit: createAuditLog(pool),
-      metrics: projectionMetrics(pool),
+      metrics: projectionMetrics(pool, { pauseWarnMs: config.api.pauseWarnMs }),
       async close() {
         await admin.disconnect();
         await pool.end();

@@ -10,6 +10,7 @@ import { ensureTopics, topicSpecs } from '../kafka/topics.js';
 import { committedEnds } from '../kafka/read-positions.js';
 import { Projector } from '../projections/projector.js';
 import { ProjectorMetrics } from '../projections/projector-metrics.js';
+import { holdProjectorLock, type HeldLock } from '../projections/rebuild-lock.js';
 import type { Logger } from '../telemetry/logger.js';
 import { serveMetrics } from '../telemetry/metrics-server.js';
 
@@ -31,8 +32,11 @@ export async function openProjectorRuntime(config: Config, logger: Logger): Prom
   const kafka = createKafka({ config: config.kafka, logger });
   // Kept open: each scrape of the consumer lag asks the brokers for the partitions' ends.
   const admin = kafka.admin();
-  await admin.connect();
+  let lock: HeldLock | undefined;
   try {
+    // Refused while a rebuild runs; held for the process's life, so no rebuild starts under it.
+    lock = await holdProjectorLock(pool, projectorGroup(config), (error) => logger.warn({ err: error }, 'projector lost the connection holding its rebuild lock; projecting goes on'));
+    await admin.connect();
     const topics = topicSpecs(config.kafka);
     await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
     const serde = await createSerde(createRegistryClient(config.registry.url), topics);
@@ -49,11 +53,13 @@ export async function openProjectorRuntime(config: Config, logger: Logger): Prom
         await server.close();
         await projector.stop();
         await admin.disconnect();
+        await lock?.release();
         await pool.end();
       },
     };
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
+    await lock?.release();
     await pool.end();
     throw error;
   }

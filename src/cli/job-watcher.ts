@@ -49,7 +49,8 @@ export function summaryLines(p: JobProgress): string[] {
   const c = p.counts;
   return [
     `job ${p.jobId}: ${p.status}`,
-    `  ${p.totalItems} items: ${c.succeeded} succeeded, ${c.deadLettered} dead-lettered, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped`,
+    `  ${p.totalItems} items: ${c.succeeded} succeeded, ${c.deadLettered} dead-lettered, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped, ${c.superseded} superseded${c.expired > 0 ? `, ${c.expired} EXPIRED (their commands were gone from Kafka)` : ''}`,
     `  submitted ${p.submittedAt}, finished ${p.finishedAt ?? '-'}`,
+    ...(p.pausedSince ? [`  paused since ${p.pausedSince}${p.pauseOverdue ? ': OVERDUE, resume or cancel it before item-commands retention removes its commands' : ''}`] : []),
   ];
 }

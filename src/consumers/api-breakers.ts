@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BatchResult } from '../domain/api-client.js';
-import { Permanent, Transient } from '../domain/errors.js';
+import { Permanent, Transient, type CallFailure } from '../domain/errors.js';
 
 export interface BreakerSettings {
   /** Calls in the rolling window before the breaker may open. */
@@ -45,6 +45,7 @@ type Call = () => Promise<BatchResult>;
 export class ApiBreakers {
   private readonly api: CircuitBreaker<[Call], BatchResult>;
   private readonly profiles = new Map<string, CircuitBreaker<[Call], BatchResult>>();
+  private readonly lostAccess = new Map<string, CallFailure>();
 
   constructor(
     private readonly settings: { api: BreakerSettings; profile: BreakerSettings },
@@ -67,6 +68,20 @@ export class ApiBreakers {
     }
   }
 
+  /**
+   * A probe found the profile's access lost: until its breaker lets a call through again,
+   * the profile's items fail with this, without a call (its lanes may come and go meanwhile).
+   */
+  accessLost(profileId: string, failure?: CallFailure): CallFailure | undefined {
+    if (failure) this.lostAccess.set(profileId, failure);
+    return this.blocked(profileId) ? this.lostAccess.get(profileId) : undefined;
+  }
+
+  /** Whether the API's or the profile's breaker is open (a call now would be refused). */
+  blocked(profileId: string): boolean {
+    return [this.api, this.profile(profileId)].some((breaker) => breaker.opened && !breaker.halfOpen);
+  }
+
   /** Resolves once neither the API's nor the profile's breaker is open. */
   async callable(profileId: string, signal?: AbortSignal): Promise<void> {
     for (const breaker of [this.api, this.profile(profileId)]) {
@@ -87,6 +102,7 @@ export class ApiBreakers {
     let breaker = this.profiles.get(profileId);
     if (!breaker) {
       breaker = this.create(profileId, this.settings.profile, (error) => !(error instanceof UnhealthyCall));
+      breaker.on('halfOpen', () => this.lostAccess.delete(profileId));
       this.profiles.set(profileId, breaker);
     }
     return breaker;

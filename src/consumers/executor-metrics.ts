@@ -13,20 +13,27 @@ export class ExecutorMetrics {
   readonly callSeconds = new Histogram({ name: 'sluice_executor_api_call_duration_seconds', help: 'API call latency by operation', labelNames: ['operation'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly throttled = new Counter({ name: 'sluice_executor_throttled_total', help: 'Calls answered 429 (or with throttled entities)', registers: [this.registry] });
   readonly breakerState = new Gauge({ name: 'sluice_executor_breaker_state', help: 'Circuit breaker state per profile ("*": the whole API): 0 closed, 1 half-open, 2 open', labelNames: ['profile'], registers: [this.registry] });
+  readonly laneErrors = new Counter({ name: 'sluice_executor_lane_errors_total', help: 'Unexpected errors in a lane (a bug, not an API answer): the batch was retried by the normal rules', registers: [this.registry] });
   readonly lanes = new Gauge({ name: 'sluice_executor_lanes', help: 'Profile lanes with work', registers: [this.registry] });
   readonly profileRate = new Gauge({ name: 'sluice_executor_profile_rate', help: 'Current adaptive call rate per profile (calls/s)', labelNames: ['profile'], registers: [this.registry] });
   readonly lag = new Gauge({ name: 'sluice_executor_consumer_lag', help: 'Records of item-commands not yet finished, per partition (high watermark minus committable offset)', labelNames: ['partition'], registers: [this.registry], collect: () => this.refreshPartitions() });
-  readonly inWork = new Gauge({ name: 'sluice_executor_records_in_work', help: 'Records of item-commands taken and not finished, per partition (bounded by the read-ahead)', labelNames: ['partition'], registers: [this.registry], collect: () => this.refreshPartitions() });
-  /** Read when the metrics are scraped: each owned partition's lag and records in work now. */
-  partitionSource: () => Map<number, { lag: number; inWork: number }> = () => new Map();
+  readonly inWork = new Gauge({ name: 'sluice_executor_records_in_work', help: 'Records of item-commands taken and not finished, per partition (bounded by the partition read-ahead)', labelNames: ['partition'], registers: [this.registry], collect: () => this.refreshPartitions() });
+  readonly leftLanes = new Gauge({ name: 'sluice_executor_lanes_left_in_kafka', help: 'Lanes whose backlog waits in Kafka rather than in memory (paused, throttled, breaker-open or simply long), per partition', labelNames: ['partition'], registers: [this.registry], collect: () => this.refreshPartitions() });
+  readonly refills = new Counter({ name: 'sluice_executor_refills_total', help: 'Times a partition was read again from a lane\'s first record left in Kafka', registers: [this.registry] });
+  readonly commandGaps = new Counter({ name: 'sluice_executor_command_gaps_total', help: 'Times commands still to run were found gone from item-commands (retention or deleted records); their items end expired', labelNames: ['partition'], registers: [this.registry] });
+  readonly givenBack = new Counter({ name: 'sluice_executor_items_given_back_total', help: 'Items a waiting lane dropped from memory, to be read from Kafka again', registers: [this.registry] });
+  /** Read when the metrics are scraped: each owned partition's lag, records in work and lanes left in Kafka now. */
+  partitionSource: () => Map<number, { lag: number; inWork: number; leftLanes: number }> = () => new Map();
   readonly flushSeconds = new Histogram({ name: 'sluice_executor_flush_duration_seconds', help: 'Time to write a batch of results and commit offsets in one transaction', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
 
   private refreshPartitions(): void {
     this.lag.reset();
     this.inWork.reset();
-    for (const [partition, { lag, inWork }] of this.partitionSource()) {
+    this.leftLanes.reset();
+    for (const [partition, { lag, inWork, leftLanes }] of this.partitionSource()) {
       this.lag.set({ partition: String(partition) }, lag);
       this.inWork.set({ partition: String(partition) }, inWork);
+      this.leftLanes.set({ partition: String(partition) }, leftLanes);
     }
   }
 

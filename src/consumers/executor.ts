@@ -2,8 +2,10 @@
 // profile's lane and commits, per partition, only up to the lowest offset not finished.
 // Kafka delivers in batches per partition; the handler only takes records into work
 // (decoding them and queueing them on lanes) and returns, so the next batch is fetched
-// while lanes call the API. Read-ahead is bounded per partition: when a partition has
-// `readAhead` records in work, it is paused until half of them are finished.
+// while lanes call the API. Memory is bounded per lane and per partition, and the reader
+// never waits for a lane: a record whose lane has no room is left in Kafka, and the lane
+// reads it again once it has room (partition-ledger says how). So a paused, throttled or
+// breaker-open profile, or one enormous job, holds up only its own lane.
 // On a rebalance the lanes stop (finishing the calls in flight), what is done is flushed
 // and committed, and everything else is dropped for Kafka to redeliver to whoever owns
 // the partition now. On stop the same, then the consumer leaves the group.
@@ -21,7 +23,8 @@ import { ApiBreakers, type BreakerSettings } from './api-breakers.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
 import type { JobControlView } from './job-control-view.js';
 import { deadLetter, itemResult, poisonDeadLetter, type Diagnosis } from './outcome-records.js';
-import { PartitionOffsets } from './partition-offsets.js';
+import { ExpiredCommands } from './expired-commands.js';
+import { PartitionLedger } from './partition-ledger.js';
 import { ProfileLane, type LaneContext, type LaneOutput, type LanePolicy } from './profile-lane.js';
 import { ResultSink, type OutRecord } from './result-sink.js';
 import type { ItemTrace, SourcePosition, WorkItem } from './work-item.js';
@@ -31,12 +34,15 @@ export interface ExecutorSettings {
   /** Unique per executor process: names its transactional producer. */
   instanceId: string;
   sessionTimeoutMs: number;
+  /** Records of one partition in memory at most (across its lanes; each lane has its own bound, `lane.readAhead`). */
   readAhead: number;
   laneScope: 'profile' | 'partition';
   lane: LanePolicy;
   limits: AdaptiveLimiterOptions;
   breakers: { api: BreakerSettings; profile: BreakerSettings };
   flushIntervalMs: number;
+  /** How often each owned partition's log start is compared with what its ledger still needs. */
+  retentionCheckMs: number;
 }
 
 export interface ExecutorDeps {
@@ -52,6 +58,9 @@ export interface ExecutorDeps {
   settings: ExecutorSettings;
 }
 
+/** How often lanes with records left in Kafka are checked for room. */
+const REFILL_CHECK_MS = 100;
+
 export class Executor {
   private readonly consumer: Consumer;
   private readonly sink: ResultSink;
@@ -60,9 +69,21 @@ export class Executor {
   private readonly lanes = new Map<string, ProfileLane>();
   /** What every lane shares: one object, built once. */
   private readonly laneContext: LaneContext;
-  private readonly partitions = new Map<number, PartitionOffsets>();
-  /** Partitions paused because their read-ahead is full, with the function that resumes each. */
-  private readonly paused = new Map<number, () => void>();
+  private readonly partitions = new Map<number, PartitionLedger>();
+  /** Ledgers being made (a batch and the retention check may both want one): one each. */
+  private readonly resuming = new Map<number, Promise<PartitionLedger | undefined>>();
+  /** The item-commands partitions this generation was given. */
+  private assigned: number[] = [];
+  /** Partitions this executor has asked Kafka to seek, and to where, until a batch shows the seek applied (kept for a rebalance). */
+  private readonly seeking = new Map<number, number>();
+  /**
+   * Partitions whose seek may still be pending from before a rebalance: kafkajs keeps a
+   * seek across generations and would apply it to the position the new one starts from.
+   */
+  private readonly staleSeeks = new Set<number>();
+  private refillTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private readonly expired: ExpiredCommands;
   private readonly highWatermarks = new Map<number, number>();
   /** Bumped on every rebalance: a batch handler of an older generation stops taking records. */
   private generation = 0;
@@ -106,7 +127,21 @@ export class Executor {
       onFlushed: (_records, ms) => metrics.flushSeconds.observe(ms / 1000),
     });
     metrics.partitionSource = () =>
-      new Map([...this.partitions].map(([partition, offsets]) => [partition, { lag: Math.max(0, (this.highWatermarks.get(partition) ?? 0) - offsets.committable()), inWork: offsets.inFlight }]));
+      new Map(
+        [...this.partitions].map(([partition, ledger]) => [
+          partition,
+          { lag: Math.max(0, (this.highWatermarks.get(partition) ?? 0) - ledger.committable()), inWork: ledger.inMemory, leftLanes: ledger.leftLanes },
+        ]),
+      );
+    this.expired = new ExpiredCommands({
+      admin: deps.admin,
+      serde: deps.serde,
+      topics: deps.topics,
+      lanesAreProfiles: settings.laneScope === 'profile',
+      emit: (records) => this.sink.add(records),
+      metrics,
+      logger: deps.logger,
+    });
     this.laneContext = {
       api: deps.api,
       limiter: this.limiter,
@@ -120,6 +155,7 @@ export class Executor {
     };
     deps.control.onChange(() => {
       for (const lane of this.lanes.values()) lane.nudge();
+      for (const ledger of this.partitions.values()) ledger.wake();
     });
   }
 
@@ -127,16 +163,20 @@ export class Executor {
     const { consumer, deps } = this;
     // A fetch of nothing but transaction markers never reaches takeBatch; its end still counts.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0) this.partitions.get(payload.partition)?.passed(Number(payload.lastOffset));
+      if (payload.batchSize === 0) this.partitions.get(payload.partition)?.passedMarkers(Number(payload.firstOffset), Number(payload.lastOffset));
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.generation++;
+      this.assigned = payload.memberAssignment[deps.topics.itemCommands.name] ?? [];
       deps.logger.info({ generation: this.generation, assignment: payload.memberAssignment }, 'executor joined its group');
-      this.ready = this.ready.then(() => this.dropAllWork());
+      // Never left rejected: every later batch awaits it, and a rejected one would stop the executor for good.
+      this.ready = this.ready.then(() => this.dropAllWork()).catch((error: unknown) => deps.logger.error({ err: error }, 'dropping work after a rebalance failed'));
     });
     await consumer.connect();
     await consumer.subscribe({ topic: deps.topics.itemCommands.name, fromBeginning: true });
     this.sink.start();
+    this.refillTimer = setInterval(() => this.refillLanes(), REFILL_CHECK_MS);
+    this.retentionTimer = setInterval(() => void this.checkRetention(), deps.settings.retentionCheckMs);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -149,6 +189,8 @@ export class Executor {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.refillTimer);
+    clearInterval(this.retentionTimer);
     await this.stopLanes();
     await this.sink.close();
     await this.consumer.disconnect();
@@ -159,43 +201,152 @@ export class Executor {
     return this.lanes.size;
   }
 
-  // Never waits for room: a handler that waits holds up the fetches of every partition
-  // on the same broker. A partition whose read-ahead is full is paused instead, its
-  // records not taken are fetched again once it resumes (at half the read-ahead).
-  private async takeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+  // Never waits for room: a handler that waits holds up the fetches of every partition on
+  // the same broker. A record whose lane has no room is left in Kafka instead (the ledger
+  // remembers where), and the reader goes on with the other lanes.
+  private async takeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     await this.ready;
     const generation = this.generation;
     const taking = () => !this.stopping && generation === this.generation && isRunning() && !isStale();
     const { partition } = batch;
+    // kafkajs holds a partition's batches back while a seek is pending: a batch that is not stale shows it applied.
+    const seekTarget = isStale() ? undefined : this.seeking.get(partition);
+    if (!isStale()) this.seeking.delete(partition);
+    const ledger = this.partitions.get(partition) ?? (await this.resumeOnce(partition, Number(batch.firstOffset())));
+    if (!ledger || generation !== this.generation) return;
+    // A seek that lands past its target may have met an offset out of range (kafkajs then
+    // moves to the log start, saying nothing): what the ledger needed below it is gone.
+    if (seekTarget !== undefined && Number(batch.firstOffset()) > seekTarget) {
+      const starts = await this.expired.logStarts();
+      if (generation !== this.generation || this.partitions.get(partition) !== ledger) return;
+      this.expired.check(partition, ledger, starts.get(partition));
+    }
     for (const message of batch.messages) {
       if (!taking()) return;
       const offset = Number(message.offset);
-      const offsets = this.partitions.get(partition) ?? (await this.resumePartition(partition, offset));
-      if (generation !== this.generation) return;
-      if (offsets.inFlight >= this.deps.settings.readAhead) {
-        this.paused.set(partition, pause());
+      const lane = this.laneKeyOf(message.key, partition);
+      const firstRead = offset >= ledger.frontier;
+      const intake = ledger.consider(offset, lane, this.lanes.get(lane)?.hasRoom ?? true);
+      const source = { topic: batch.topic, partition, offset };
+      if (intake === 'take') await this.accept(message, source, lane);
+      else if (intake === 'leave' && firstRead && !ledger.mayRefill(lane)) await this.wakeForRunningJob(ledger, lane, message);
+      resolveOffset(message.offset);
+      if (ledger.rewindSpent) {
+        // The lanes being refilled are full again: back to where the reader was.
+        ledger.abandonRefill();
+        this.seek(partition, ledger.frontier);
         return;
       }
-      if (offsets.take(offset)) await this.accept(message, { topic: batch.topic, partition, offset });
-      resolveOffset(message.offset);
     }
-    this.partitions.get(partition)?.passed(Number(batch.lastOffset()));
+    ledger.passed(Number(batch.lastOffset()));
     this.highWatermarks.set(partition, Number(batch.highWatermark));
     await heartbeat();
   }
 
-  // Where the group's last commit left this partition: the offset and the records
-  // finished above it, which must not run again.
-  private async resumePartition(partition: number, firstOffset: number): Promise<PartitionOffsets> {
-    this.committedOffsets ??= this.deps.admin.fetchOffsets({ groupId: this.deps.settings.groupId, topics: [this.deps.topics.itemCommands.name] });
+  /** The lane a record belongs to, from its key alone (no decoding: most records are skipped or left). */
+  private laneKeyOf(key: Buffer | null, partition: number): string {
+    return this.deps.settings.laneScope === 'profile' ? String(key ?? '') : `partition-${partition}`;
+  }
+
+  // A lane left in Kafka because all it had was held by paused jobs waits for a control
+  // change. A record of a running job for it (a later job of the same profile) wakes it now.
+  private async wakeForRunningJob(ledger: PartitionLedger, lane: string, message: KafkaMessage): Promise<void> {
+    if (!message.value) return;
+    const command = await this.deps.serde.decode('itemCommands', message.value).catch(() => undefined);
+    if (command && this.deps.control.stateOf(command.jobId) === 'RUNNING') ledger.wake(lane);
+  }
+
+  // Lanes with records left in Kafka that have room again are read again: the partition's
+  // reader is wound back to the first of their left records (one refill at a time).
+  private refillLanes(): void {
+    for (const [partition, ledger] of this.partitions) {
+      if (ledger.rewinding) continue;
+      const wanting: string[] = [];
+      for (const [lane, untilControlChange] of ledger.leftLaneKeys()) {
+        const current = this.lanes.get(lane);
+        if (!untilControlChange && (!current || current.wantsMore)) wanting.push(lane);
+      }
+      const from = ledger.startRefill(wanting);
+      if (from === undefined) continue;
+      this.deps.metrics.refills.inc();
+      this.seek(partition, from);
+    }
+  }
+
+  private seek(partition: number, offset: number): void {
+    this.seeking.set(partition, offset);
+    this.consumer.seek({ topic: this.deps.topics.itemCommands.name, partition, offset: String(offset) });
+  }
+
+  // Where the group's last commit left this partition: the offset and the records above it
+  // that still have to run. Undefined when a seek of an earlier generation moved the
+  // reader away from there: it is sent back, and this batch is not taken.
+  private async resumePartition(partition: number, firstOffset: number): Promise<PartitionLedger | undefined> {
+    const generation = this.generation;
+    const topic = this.deps.topics.itemCommands.name;
+    this.committedOffsets ??= this.deps.admin.fetchOffsets({ groupId: this.deps.settings.groupId, topics: [topic] });
     const committed = (await this.committedOffsets)[0]?.partitions.find((p) => p.partition === partition);
-    const offsets = committed && Number(committed.offset) >= 0 ? PartitionOffsets.restore(Number(committed.offset), committed.metadata) : new PartitionOffsets(firstOffset);
-    this.partitions.set(partition, offsets);
-    return offsets;
+    const hasCommit = committed !== undefined && Number(committed.offset) >= 0;
+    if (this.staleSeeks.delete(partition)) {
+      const start = hasCommit ? Number(committed.offset) : ((await this.expired.logStarts()).get(partition) ?? 0);
+      if (firstOffset !== start) {
+        this.seek(partition, start);
+        return undefined;
+      }
+    }
+    const capacity = this.deps.settings.readAhead;
+    // A group without a commit starts at the log start; from 0 as far as the ledger knows,
+    // so records removed before it ever ran count as gone, not as never there. So does one
+    // whose offset was below the log start: kafkajs then commits "earliest" (-2) over it,
+    // losing its metadata, so all below the log start is reported (the projector expires
+    // only items with no outcome) and what was done above it runs again (at least once).
+    const ledger = hasCommit ? PartitionLedger.resume(Number(committed.offset), committed.metadata, capacity) : PartitionLedger.fresh(0, capacity);
+    // Kafka starting past where the group left off may mean the offset was below the log
+    // start (kafkajs moves there without a word): what was still to run there is gone.
+    if (firstOffset > (hasCommit ? Number(committed.offset) : 0)) {
+      const starts = await this.expired.logStarts();
+      if (generation !== this.generation) return undefined;
+      this.expired.check(partition, ledger, starts.get(partition));
+    }
+    // A rebalance while the offsets were read: this ledger belongs to no generation now.
+    if (generation !== this.generation) return undefined;
+    this.partitions.set(partition, ledger);
+    return ledger;
+  }
+
+  private resumeOnce(partition: number, firstOffset: number): Promise<PartitionLedger | undefined> {
+    let resuming = this.resuming.get(partition);
+    if (!resuming) {
+      resuming = this.resumePartition(partition, firstOffset).finally(() => this.resuming.delete(partition));
+      this.resuming.set(partition, resuming);
+    }
+    return resuming;
+  }
+
+  // Retention runs while records wait (a paused job's, a slow profile's backlog): each
+  // owned partition's log start is compared, now and then, with what its ledger needs.
+  // A partition with nothing left to read gets no batch, so no ledger from one: it is
+  // resumed here, from its log start, so a gap below it is found all the same.
+  private async checkRetention(): Promise<void> {
+    await this.ready;
+    if (this.assigned.length === 0 || this.stopping) return;
+    const generation = this.generation;
+    try {
+      const starts = await this.expired.logStarts();
+      if (generation !== this.generation) return;
+      for (const partition of this.assigned) {
+        const start = starts.get(partition);
+        if (!this.partitions.has(partition) && !this.staleSeeks.has(partition) && start !== undefined) await this.resumeOnce(partition, start);
+      }
+      if (generation !== this.generation) return;
+      for (const [partition, ledger] of this.partitions) this.expired.check(partition, ledger, starts.get(partition));
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not read the log starts of item-commands; checked again later');
+    }
   }
 
   /** Decodes a record and queues it on its lane, or dead-letters what cannot run at all. */
-  private async accept(message: KafkaMessage, source: SourcePosition): Promise<void> {
+  private async accept(message: KafkaMessage, source: SourcePosition, laneKey: string): Promise<void> {
     let command: ItemRequested;
     try {
       if (!message.value) throw new Error('the record has no value');
@@ -214,14 +365,13 @@ export class Executor {
       this.output.finished(stub, { 'sluice.ItemFailed': { failureClass: 'PERMANENT', ...item.problem, deadLettered: true } }, null, item.problem);
       return;
     }
-    const key = this.deps.settings.laneScope === 'profile' ? command.profileId : `partition-${source.partition}`;
-    let lane = this.lanes.get(key);
+    let lane = this.lanes.get(laneKey);
     if (!lane) {
-      lane = new ProfileLane(key, this.laneContext, (idle) => {
+      lane = new ProfileLane(laneKey, this.laneContext, (idle) => {
         if (idle.size === 0 && this.lanes.get(idle.key) === idle) this.lanes.delete(idle.key);
         this.deps.metrics.lanes.set(this.lanes.size);
       });
-      this.lanes.set(key, lane);
+      this.lanes.set(laneKey, lane);
       this.deps.metrics.lanes.set(this.lanes.size);
     }
     lane.push(item);
@@ -261,18 +411,22 @@ export class Executor {
       endSpan(span);
       this.complete(item.source, records);
     },
+    gaveBack: (lane, items, untilControlChange) => {
+      const partition = items[0]?.source.partition;
+      if (partition === undefined) return;
+      this.partitions.get(partition)?.leave(lane.key, items.map((i) => i.source.offset), untilControlChange);
+      this.deps.metrics.givenBack.inc(items.length);
+      for (const item of items) {
+        item.trace.span.setAttribute('sluice.given_back', true);
+        endSpan(item.trace.span);
+      }
+    },
   };
 
   /** An item's last records go to the sink and its offset is finished, in one step. */
   private complete(source: SourcePosition, records: OutRecord[]): void {
     this.sink.add(records);
-    const offsets = this.partitions.get(source.partition);
-    offsets?.finish(source.offset);
-    const resume = this.paused.get(source.partition);
-    if (resume && (offsets?.inFlight ?? 0) <= this.deps.settings.readAhead / 2) {
-      this.paused.delete(source.partition);
-      resume();
-    }
+    this.partitions.get(source.partition)?.finish(source.offset);
   }
 
   private resultRecord(result: ReturnType<typeof itemResult>, headers: OutRecord['headers']): OutRecord {
@@ -295,8 +449,8 @@ export class Executor {
     await this.sink.flush().catch((error) => this.deps.logger.error({ err: error }, 'flush after rebalance failed; its records are kept'));
     this.lanes.clear();
     this.partitions.clear();
-    for (const resume of this.paused.values()) resume();
-    this.paused.clear();
+    for (const partition of this.seeking.keys()) this.staleSeeks.add(partition);
+    this.seeking.clear();
     this.highWatermarks.clear();
     this.committedOffsets = undefined;
     this.sink.forgetCommitted();

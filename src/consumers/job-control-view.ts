@@ -37,7 +37,8 @@ export async function openJobControlView(deps: { kafka: Kafka; admin: Admin; ser
       try {
         const next = await serde.decode('jobControl', message.value);
         const known = states.get(next.jobId);
-        if (known && known.version > next.version) return;
+        // A cancel is final: nothing after it (a stale producer's pause) brings the job back.
+        if (known && (known.version > next.version || known.state === 'CANCELLED')) return;
         states.set(next.jobId, next);
         changes.emit('change', next.jobId);
       } catch (error) {

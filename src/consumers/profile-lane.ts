@@ -5,7 +5,7 @@
 // breaker, for the rate limiter's token and, for a batch not yet full, a short linger;
 // then makes the call and settles every item from the answer, by index.
 import type { ApiClient, BatchResult, ItemOutcome as ApiItemOutcome } from '../domain/api-client.js';
-import { Permanent, Throttled, type CallFailure } from '../domain/errors.js';
+import { Permanent, Throttled, Transient, type CallFailure } from '../domain/errors.js';
 import type { ControlState, ItemOutcome } from '../domain/events.js';
 import { Signal } from '../lib/signal.js';
 import type { AdaptiveLimiter } from './adaptive-limiter.js';
@@ -25,6 +25,10 @@ export interface LanePolicy {
   lingerMs: number;
   /** Items per call at most (the operation's own limit may be lower). */
   maxBatchSize: number;
+  /** Items the lane holds in memory at most; the rest wait in Kafka. */
+  readAhead: number;
+  /** A wait for the rate limiter at least this long makes the lane give back what its next call does not need. */
+  longWaitMs: number;
 }
 
 export interface LaneOutput {
@@ -32,6 +36,12 @@ export interface LaneOutput {
   retrying(item: WorkItem, outcome: ItemOutcome, latencyMs: number | null): void;
   /** The item's last outcome; with a diagnosis, the item is dead-lettered too. */
   finished(item: WorkItem, outcome: ItemOutcome, latencyMs: number | null, deadLetter?: Diagnosis): void;
+  /**
+   * Items the lane gives back while it waits (its last ones): they leave memory and are
+   * read from Kafka again once it has room. `untilControlChange`: they are all held by
+   * paused jobs, and are worth reading again only once a job's control state changes.
+   */
+  gaveBack(lane: ProfileLane, items: WorkItem[], untilControlChange: boolean): void;
 }
 
 export interface LaneContext {
@@ -49,6 +59,9 @@ export interface LaneContext {
 /** How long a lane with only paused items sleeps before it looks again (a control change wakes it sooner). */
 const HELD_RECHECK_MS = 1_000;
 
+/** How long a lane waits after an unexpected error outside a call before its next turn. */
+const UNEXPECTED_PAUSE_MS = 1_000;
+
 /** Attempt records kept per item (the latest ones), so a long throttled stretch stays small. */
 const MAX_HISTORY = 20;
 
@@ -59,6 +72,14 @@ export class ProfileLane {
   private stopping = false;
   private running: Promise<void> | undefined;
   private lingerUntilMs: number | undefined;
+  /** The batch whose call is under way: what an unexpected error counts against. */
+  private inCall: WorkItem[] | undefined;
+  /** How many items the lane wants in memory: its read-ahead, or only its next call's while it waits. */
+  private wanted: number;
+  /** Since when everything the lane holds has been held by paused jobs. */
+  private heldSinceMs: number | undefined;
+  /** The highest offset the lane has settled: items below it were overtaken, and stay in memory. */
+  private lastSettledOffset = -1;
 
   constructor(
     /** The profile id (or, in partition scope, the partition) whose items the lane runs. */
@@ -66,21 +87,39 @@ export class ProfileLane {
     private readonly ctx: LaneContext,
     /** Called when the lane has run out of work (the executor then drops it). */
     private readonly onIdle: (lane: ProfileLane) => void,
-  ) {}
+  ) {
+    this.wanted = ctx.policy.readAhead;
+  }
 
   get size(): number {
     return this.queue.length;
   }
 
+  /** Whether the lane takes one more item now. */
+  get hasRoom(): boolean {
+    return this.queue.length < this.wanted;
+  }
+
+  /** Whether the lane has used up half of what it wants, so reading its records again is worth a seek. */
+  get wantsMore(): boolean {
+    return this.queue.length <= Math.floor(this.wanted / 2);
+  }
+
   push(item: WorkItem): void {
     this.queue.push(item);
     this.wake.notify();
-    if (!this.running && !this.stopping) {
-      this.running = this.run().finally(() => {
-        this.running = undefined;
-        this.onIdle(this);
-      });
-    }
+    this.ensureRunning();
+  }
+
+  // An item pushed between the loop's end and its settling would find the lane still
+  // running and never be run: so the lane looks at its queue again once the loop settles.
+  private ensureRunning(): void {
+    if (this.running || this.stopping) return;
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0 && !this.stopping) this.ensureRunning();
+      else this.onIdle(this);
+    });
   }
 
   /** A job's control state changed: look at held items again. */
@@ -104,37 +143,82 @@ export class ProfileLane {
   }
 
   private async run(): Promise<void> {
-    const { ctx } = this;
     while (!this.stopping && this.queue.length > 0) {
-      const plan = planNext(this.queue, ctx.stateOf, ctx.policy.maxBatchSize);
-      for (const item of plan.cancelled) this.settle(item, { 'sluice.ItemCancelled': { reason: 'job cancelled' } }, null);
-      const batch = plan.batch;
-      const head = batch[0];
-      if (!head) {
-        if (plan.held > 0) await this.wake.wait(HELD_RECHECK_MS);
-        continue;
+      try {
+        await this.turn();
+      } catch (error) {
+        await this.survive(error);
       }
-      const now = ctx.now();
-      if (head.notBeforeMs > now) {
-        await this.wake.wait(head.notBeforeMs - now);
-        continue;
-      }
-      if (this.shouldLinger(batch, now)) {
-        await this.wake.wait(this.lingerUntilMs! - now);
-        continue;
-      }
-      const profileId = head.command.profileId;
-      await this.whenBreakersAllow(profileId);
-      if (this.stopping) break;
-      const waitMs = ctx.limiter.reserve(profileId, ctx.now());
-      if (waitMs > 0) {
-        await this.wake.wait(waitMs);
-        continue;
-      }
-      this.lingerUntilMs = undefined;
-      await this.call(profileId, batch);
-      ctx.metrics.profileRate.set({ profile: profileId }, ctx.limiter.rate(profileId) ?? 0);
     }
+  }
+
+  /** One step: settle what is cancelled, wait for whatever holds the next batch up, or call. */
+  private async turn(): Promise<void> {
+    const { ctx } = this;
+    const plan = planNext(this.queue, ctx.stateOf, ctx.policy.maxBatchSize);
+    for (const item of plan.cancelled) this.settle(item, { 'sluice.ItemCancelled': { reason: 'job cancelled' } }, null);
+    const batch = plan.batch;
+    const head = batch[0];
+    if (!head) {
+      if (plan.held === 0) return;
+      // Everything is held by paused jobs: after a moment (the records of a running job
+      // may still be coming in) it waits in Kafka, not in memory.
+      const now = ctx.now();
+      this.heldSinceMs ??= now;
+      if (now - this.heldSinceMs >= HELD_RECHECK_MS) this.giveBack(0, true);
+      if (this.queue.length > 0) await this.wake.wait(HELD_RECHECK_MS);
+      return;
+    }
+    this.heldSinceMs = undefined;
+    const now = ctx.now();
+    if (head.notBeforeMs > now) return void (await this.wake.wait(head.notBeforeMs - now));
+    if (this.shouldLinger(batch, now)) return void (await this.wake.wait(this.lingerUntilMs! - now));
+    const profileId = head.command.profileId;
+    const lost = ctx.breakers.accessLost(profileId);
+    if (lost) return this.failRunnable(profileId, lost, 0, []);
+    if (ctx.breakers.blocked(profileId)) this.giveBack(batch.length, false);
+    await this.whenBreakersAllow(profileId);
+    if (this.stopping) return;
+    const waitMs = ctx.limiter.reserve(profileId, ctx.now());
+    if (waitMs >= ctx.policy.longWaitMs) this.giveBack(batch.length, false);
+    if (waitMs > 0) return void (await this.wake.wait(waitMs));
+    this.wanted = ctx.policy.readAhead;
+    this.lingerUntilMs = undefined;
+    this.inCall = batch;
+    await this.call(profileId, batch);
+    this.inCall = undefined;
+    ctx.metrics.profileRate.set({ profile: profileId }, ctx.limiter.rate(profileId) ?? 0);
+  }
+
+  // A lane that waits long (a paused job, an open breaker, a slow limit) keeps only what its
+  // next call needs and gives the rest back to Kafka, so its backlog never takes the room
+  // its partition's other lanes need. Kept: the first `keep` items, every item the lane
+  // has tried already (its attempts would be lost) and every item it overtook (a settled
+  // item above them would otherwise be read again and run twice).
+  private giveBack(keep: number, untilControlChange: boolean): void {
+    let cut = keep;
+    this.queue.forEach((item, i) => {
+      if (item.history.length > 0 || item.source.offset < this.lastSettledOffset) cut = Math.max(cut, i + 1);
+    });
+    this.wanted = Math.max(1, keep);
+    if (cut >= this.queue.length) return;
+    const given = this.queue.splice(cut);
+    this.ctx.output.gaveBack(this, given, untilControlChange);
+  }
+
+  // Something threw that no rule expects (a client bug, an answer of the wrong shape): the
+  // lane must not end with it, or its items would wait forever and the rejection would go
+  // unheard. The batch it was calling counts it as a transient failure, so the normal
+  // rules retry or dead-letter each item; the lane goes on.
+  private async survive(error: unknown): Promise<void> {
+    const batch = (this.inCall ?? []).filter((item) => this.queue.includes(item));
+    this.inCall = undefined;
+    this.ctx.metrics.laneErrors.inc();
+    this.ctx.logger.error({ err: error, profileId: this.key, itemIds: batch.map((i) => i.command.itemId).slice(0, 20), batchSize: batch.length }, 'unexpected error in a lane; its batch is retried by the normal rules');
+    const failure = new Transient(`unexpected error: ${(error as Error)?.message ?? String(error)}`, 'unexpected');
+    for (const item of batch) this.failed(item, failure, 0, true);
+    // Outside a call nothing moved: wait a moment rather than meet the same error at once.
+    if (batch.length === 0) await this.wake.wait(UNEXPECTED_PAUSE_MS);
   }
 
   // A first try that is not full waits a moment for more of its kind; a retry never does.
@@ -174,9 +258,10 @@ export class ProfileLane {
     if (result.type === 'failed') {
       if (probe && isProfileAccessFailure(result)) {
         // The probe confirmed the profile cannot be used: every runnable item of the lane
-        // would fail the same way, so they are dead-lettered now, not one call each.
-        const runnable = this.queue.filter((i) => i.command.profileId === profileId && ctx.stateOf(i.command.jobId) === 'RUNNING');
-        for (const item of runnable) this.failed(item, result.error, result.latencyMs, batch.includes(item));
+        // would fail the same way, so they are dead-lettered now, not one call each; so
+        // are those read again from Kafka while the breaker stays open.
+        ctx.breakers.accessLost(profileId, result.error);
+        this.failRunnable(profileId, result.error, result.latencyMs, batch);
         return;
       }
       for (const item of batch) this.failed(item, result.error, result.latencyMs, true);
@@ -197,6 +282,11 @@ export class ProfileLane {
     });
     if (throttle) this.throttled(profileId, throttle);
     else ctx.limiter.onSucceeded(profileId, ctx.now());
+  }
+
+  private failRunnable(profileId: string, error: CallFailure, latencyMs: number, inCall: WorkItem[]): void {
+    const runnable = this.queue.filter((i) => i.command.profileId === profileId && this.ctx.stateOf(i.command.jobId) === 'RUNNING');
+    for (const item of runnable) this.failed(item, error, latencyMs, inCall.includes(item));
   }
 
   private throttled(profileId: string, error: Throttled): void {
@@ -242,6 +332,7 @@ export class ProfileLane {
   /** The item is done: out of the lane, its last outcome to the output. */
   private settle(item: WorkItem, outcome: ItemOutcome, latencyMs: number | null, deadLetter?: Diagnosis): void {
     this.queue.splice(this.queue.indexOf(item), 1);
+    this.lastSettledOffset = Math.max(this.lastSettledOffset, item.source.offset);
     if (!deadLetter) this.ctx.metrics.items.inc({ outcome: 'sluice.ItemCancelled' in outcome ? 'cancelled' : 'succeeded' });
     this.ctx.output.finished(item, outcome, latencyMs, deadLetter);
   }

@@ -59,8 +59,13 @@ export class ResultSink {
 
   /** Writes what is buffered now and commits the offsets that are safe now. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushOnce());
-    return this.flushing;
+    // Each flush waits for the one before to settle, whatever its outcome. Chained on its
+    // success alone, one failed flush (the broker down longer than the client's retries)
+    // failed every later one with the same old error, and the executor never wrote a
+    // result again (chaos broker-restart, a 44 s outage).
+    const next = this.flushing.catch(() => undefined).then(() => this.flushOnce());
+    this.flushing = next;
+    return next;
   }
 
   /** Forgets what was committed (after a rebalance the group's offsets are read afresh). */

@@ -46,6 +46,8 @@ export interface ApiTokens {
   /** Makes a token; the secret is in the answer and nowhere else, ever. */
   create(token: NewToken): Promise<{ token: string; info: TokenInfo }>;
   check(secret: string): Promise<TokenCheck>;
+  /** Whether a token that was valid is still: not revoked, not expired (long streams ask again). */
+  stillValid(tokenId: string): Promise<boolean>;
   list(tenantId: string): Promise<TokenInfo[]>;
   /** Revokes a token of the tenant (any tenant when `tenantId` is null: the operator's CLI). Undefined if there is no such token. */
   revoke(tenantId: string | null, tokenId: string, revokedBy: string): Promise<TokenInfo | undefined>;
@@ -83,6 +85,11 @@ export function createApiTokens(pool: Pool): ApiTokens {
       if (row.revokedAt) return { type: 'revoked', principal };
       if (row.expired) return { type: 'expired', principal };
       return { type: 'valid', principal };
+    },
+
+    async stillValid(tokenId) {
+      const { rowCount } = await pool.query(`SELECT 1 FROM api_tokens WHERE token_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`, [tokenId]);
+      return rowCount === 1;
     },
 
     async list(tenantId) {

@@ -36,9 +36,22 @@ export interface AuditFilter {
   limit: number;
 }
 
+/** Failed authentication from one address in one minute, counted (not a row each). */
+export interface AuthFailureCount {
+  minute: Date;
+  source: string;
+  failures: number;
+  lastReason: string;
+  lastUserAgent: string | null;
+}
+
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
   query(filter: AuditFilter): Promise<AuditRecord[]>;
+  /** Counts a request refused for its token (none, unknown, expired, revoked) against its address's minute. */
+  recordAuthFailure(failure: { source: string; reason: string; userAgent: string | null }): Promise<void>;
+  /** The counted failures, newest minute first. */
+  authFailures(filter: { since?: Date; limit: number }): Promise<AuthFailureCount[]>;
 }
 
 export function createAuditLog(pool: Pool): AuditLog {
@@ -49,6 +62,24 @@ export function createAuditLog(pool: Pool): AuditLog {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
         [e.tokenId, e.actor, e.tenantId, e.action, e.target, e.outcome, e.status, e.source, e.userAgent, e.detail ? JSON.stringify(e.detail) : null],
       );
+    },
+
+    async recordAuthFailure({ source, reason, userAgent }) {
+      await pool.query(
+        `INSERT INTO auth_failures (minute, source, last_reason, last_user_agent) VALUES (date_trunc('minute', now()), $1, $2, $3)
+         ON CONFLICT (minute, source) DO UPDATE SET failures = auth_failures.failures + 1, last_reason = EXCLUDED.last_reason,
+           last_user_agent = EXCLUDED.last_user_agent, last_at = now()`,
+        [source, reason, userAgent],
+      );
+    },
+
+    async authFailures({ since, limit }) {
+      const { rows } = await pool.query<AuthFailureCount>(
+        `SELECT minute, source, failures::float8 AS failures, last_reason AS "lastReason", last_user_agent AS "lastUserAgent"
+         FROM auth_failures WHERE $1::timestamptz IS NULL OR minute >= $1 ORDER BY minute DESC, failures DESC LIMIT $2`,
+        [since ?? null, limit],
+      );
+      return rows;
     },
 
     async query(f) {

@@ -32,6 +32,12 @@ export function createPool({ url, max = 10, applicationName = 'sluice', schema, 
 /** Runs `work` in one transaction on one pooled connection: committed if it returns, rolled back if it throws. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection cut while no query of ours is on it (between two statements) is an
+  // 'error' event on the checked-out client, which the pool does not hear: unheard, it
+  // ends the process. The next statement fails on its own; the client is then discarded.
+  let lost: Error | undefined;
+  const onLost = (error: Error) => (lost = error);
+  client.on('error', onLost);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -41,6 +47,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.removeListener('error', onLost);
+    client.release(lost);
   }
 }

@@ -4,6 +4,7 @@
 // racing for an item (two shells, two API calls) send it once: the second one's insert
 // waits for the first's transaction and then finds the claim taken.
 import type { PoolClient } from './pool.js';
+import { JOB_IS_CANCELLED_SQL } from './submitted-jobs.js';
 
 export interface ReplayClaim {
   jobId: string;
@@ -30,9 +31,11 @@ export async function claimReplays(client: PoolClient, replayId: string, claims:
  * check and the replayed items being produced.
  */
 export async function lockCancelledJobs(client: PoolClient, jobIds: string[]): Promise<Set<string>> {
-  const { rows } = await client.query<{ job_id: string; control_state: string }>(
-    `SELECT job_id, control_state FROM submitted_jobs WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR SHARE`,
+  const { rows } = await client.query<{ job_id: string; cancelled: boolean }>(
+    `SELECT s.job_id, ${JOB_IS_CANCELLED_SQL} AS cancelled
+     FROM submitted_jobs s LEFT JOIN control_intents i ON i.job_id = s.job_id LEFT JOIN jobs j ON j.job_id = s.job_id
+     WHERE s.job_id = ANY($1::text[]) ORDER BY s.job_id FOR SHARE OF s`,
     [jobIds],
   );
-  return new Set(rows.filter((r) => r.control_state === 'CANCELLED').map((r) => r.job_id));
+  return new Set(rows.filter((r) => r.cancelled).map((r) => r.job_id));
 }

@@ -15,7 +15,26 @@ export interface SubmittedJob {
   createdAt: Date;
 }
 
-export type Reservation = { type: 'reserved' } | { type: 'exists'; job: SubmittedJob };
+/** A control action written ahead of its Kafka transaction (migration 1700000000010). */
+export interface ControlIntent {
+  jobId: string;
+  tenantId: string;
+  state: ControlState;
+  version: number;
+  event: 'sluice.JobPaused' | 'sluice.JobResumed' | 'sluice.JobCancelled';
+  requestedBy: string | null;
+  reason: string | null;
+}
+
+/**
+ * SQL: whether a job is cancelled by any record of it, so a stale row is never trusted
+ * alone: its row, a cancel that may have reached Kafka before the row (a pending intent),
+ * or the cancel as projected from Kafka. Aliases: s submitted_jobs, i control_intents, j jobs.
+ */
+export const JOB_IS_CANCELLED_SQL = `(COALESCE(s.control_state = 'CANCELLED', false) OR COALESCE(i.state = 'CANCELLED', false) OR j.cancel_requested_at IS NOT NULL)`;
+
+/** `attemptId`: the submission attempt that now holds the reservation (a release names it). */
+export type Reservation = { type: 'reserved'; attemptId: string } | { type: 'exists'; job: SubmittedJob };
 
 const COLUMNS = `job_id AS "jobId", tenant_id AS "tenantId", idempotency_key AS "idempotencyKey", request_hash AS "requestHash",
   item_count::float8 AS "itemCount", submission, control_state AS "controlState", control_version::float8 AS "controlVersion", created_at AS "createdAt"`;
@@ -25,12 +44,22 @@ export interface SubmittedJobs {
   reserve(job: { jobId: string; tenantId: string; idempotencyKey: string | null; requestHash: string; itemCount: number }): Promise<Reservation>;
   /**
    * Takes over a pending reservation older than `staleAfterMs` (its submitter died) by
-   * making it fresh again; false if it is not stale (any more), e.g. another taker won.
+   * making it fresh again under a new attempt; undefined if it is not stale (any more),
+   * e.g. another taker won.
    */
-  takeOver(jobId: string, staleAfterMs: number): Promise<boolean>;
+  takeOver(jobId: string, staleAfterMs: number): Promise<{ attemptId: string } | undefined>;
   markCommitted(jobId: string): Promise<void>;
-  /** Forgets a reservation whose submission failed, so the key can be used again. */
-  release(jobId: string): Promise<void>;
+  /**
+   * Forgets a reservation whose submission failed (its transaction known not to have
+   * committed), so the key can be used again; only while `attemptId` still holds it.
+   */
+  release(jobId: string, attemptId: string): Promise<void>;
+  /**
+   * Whether `attemptId` still holds the job's pending reservation and it is fresher than
+   * `staleAfterMs`: only then may this attempt settle its outcome (a stale one may be
+   * taken over at any moment, and settling would fence the taker).
+   */
+  stillHolds(jobId: string, attemptId: string, staleAfterMs: number): Promise<boolean>;
   find(tenantId: string, jobId: string): Promise<SubmittedJob | undefined>;
   /**
    * Runs `work` holding the job's row lock; `work` returns the new control state and
@@ -38,6 +67,13 @@ export interface SubmittedJobs {
    * returns (producing to Kafka) happens while other control actions on the job wait.
    */
   withControlLock<T>(tenantId: string, jobId: string, work: (job: SubmittedJob) => Promise<{ result: T; update?: { state: ControlState; version: number } }>): Promise<T | undefined>;
+  /**
+   * Commits a control action before it is produced (on its own connection: the caller
+   * holds the job's row lock). The row's next update removes it.
+   */
+  recordIntent(intent: ControlIntent): Promise<void>;
+  /** The job's control action that may have reached Kafka without reaching its row. */
+  pendingIntent(jobId: string): Promise<ControlIntent | undefined>;
 }
 
 export function createSubmittedJobs(pool: Pool): SubmittedJobs {
@@ -47,27 +83,35 @@ export function createSubmittedJobs(pool: Pool): SubmittedJobs {
         `INSERT INTO submitted_jobs (job_id, tenant_id, idempotency_key, request_hash, item_count)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING job_id`,
+         RETURNING attempt_id`,
         [job.jobId, job.tenantId, job.idempotencyKey, job.requestHash, job.itemCount],
       );
-      if (inserted.rowCount) return { type: 'reserved' };
+      if (inserted.rows[0]) return { type: 'reserved', attemptId: inserted.rows[0].attempt_id as string };
       const { rows } = await pool.query<SubmittedJob>(`SELECT ${COLUMNS} FROM submitted_jobs WHERE tenant_id = $1 AND idempotency_key = $2`, [job.tenantId, job.idempotencyKey]);
       if (!rows[0]) throw new Error(`idempotency key of job ${job.jobId} conflicted, but no job holds it`);
       return { type: 'exists', job: rows[0] };
     },
     async takeOver(jobId, staleAfterMs) {
-      const { rowCount } = await pool.query(
-        `UPDATE submitted_jobs SET created_at = now()
-         WHERE job_id = $1 AND submission = 'pending' AND created_at < now() - make_interval(secs => $2 / 1000.0)`,
+      const { rows } = await pool.query<{ attempt_id: string }>(
+        `UPDATE submitted_jobs SET created_at = now(), attempt_id = gen_random_uuid()
+         WHERE job_id = $1 AND submission = 'pending' AND created_at < now() - make_interval(secs => $2 / 1000.0)
+         RETURNING attempt_id`,
         [jobId, staleAfterMs],
       );
-      return rowCount === 1;
+      return rows[0] ? { attemptId: rows[0].attempt_id } : undefined;
     },
     async markCommitted(jobId) {
       await pool.query(`UPDATE submitted_jobs SET submission = 'committed', committed_at = now() WHERE job_id = $1`, [jobId]);
     },
-    async release(jobId) {
-      await pool.query(`DELETE FROM submitted_jobs WHERE job_id = $1 AND submission = 'pending'`, [jobId]);
+    async release(jobId, attemptId) {
+      await pool.query(`DELETE FROM submitted_jobs WHERE job_id = $1 AND attempt_id = $2 AND submission = 'pending'`, [jobId, attemptId]);
+    },
+    async stillHolds(jobId, attemptId, staleAfterMs) {
+      const { rowCount } = await pool.query(
+        `SELECT 1 FROM submitted_jobs WHERE job_id = $1 AND attempt_id = $2 AND submission = 'pending' AND created_at >= now() - make_interval(secs => $3 / 1000.0)`,
+        [jobId, attemptId, staleAfterMs],
+      );
+      return rowCount === 1;
     },
     async find(tenantId, jobId) {
       const { rows } = await pool.query<SubmittedJob>(`SELECT ${COLUMNS} FROM submitted_jobs WHERE tenant_id = $1 AND job_id = $2`, [tenantId, jobId]);
@@ -83,9 +127,25 @@ export function createSubmittedJobs(pool: Pool): SubmittedJobs {
         const { result, update } = await work(rows[0]);
         if (update) {
           await client.query(`UPDATE submitted_jobs SET control_state = $2, control_version = $3 WHERE job_id = $1`, [jobId, update.state, update.version]);
+          await client.query(`DELETE FROM control_intents WHERE job_id = $1 AND version <= $2`, [jobId, update.version]);
         }
         return result;
       });
+    },
+    async recordIntent(i) {
+      await pool.query(
+        `INSERT INTO control_intents (job_id, tenant_id, state, version, event, requested_by, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (job_id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, event = EXCLUDED.event,
+           requested_by = EXCLUDED.requested_by, reason = EXCLUDED.reason, created_at = now()`,
+        [i.jobId, i.tenantId, i.state, i.version, i.event, i.requestedBy, i.reason],
+      );
+    },
+    async pendingIntent(jobId) {
+      const { rows } = await pool.query<ControlIntent>(
+        `SELECT job_id AS "jobId", tenant_id AS "tenantId", state, version::float8 AS version, event, requested_by AS "requestedBy", reason FROM control_intents WHERE job_id = $1`,
+        [jobId],
+      );
+      return rows[0];
     },
   };
 }

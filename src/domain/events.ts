@@ -40,12 +40,44 @@ export interface DeadLettersReplayed {
   items: ReplayedItem[];
 }
 
+/** Where some commands of one profile landed: `offsets[i]` holds the command of item `indexes[i]`. */
+export interface CommandPlacement {
+  partition: number;
+  profileId: string;
+  offsets: number[];
+  indexes: number[];
+  /** The generation these commands run as: 0 as submitted, more when a replay sent them again. */
+  replayGeneration: number;
+}
+
+/** Where the commands of one send of a job landed (in the job's transaction, right after them). */
+export interface CommandsPlaced {
+  placements: CommandPlacement[];
+}
+
+/** Offsets [fromOffset, toOffset) found gone; with a profile, only its commands there were still to run. */
+export interface ExpiredRange {
+  fromOffset: number;
+  toOffset: number;
+  profileId: string | null;
+}
+
+/** Commands an executor still had to run were gone from the topic (not one job's event: jobId is empty). */
+export interface CommandsExpired {
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  ranges: ExpiredRange[];
+}
+
 export type JobEventBody =
   | { 'sluice.JobSubmitted': JobSubmitted }
   | { 'sluice.JobPaused': JobControlAction }
   | { 'sluice.JobResumed': JobControlAction }
   | { 'sluice.JobCancelled': JobControlAction }
-  | { 'sluice.DeadLettersReplayed': DeadLettersReplayed };
+  | { 'sluice.DeadLettersReplayed': DeadLettersReplayed }
+  | { 'sluice.CommandsPlaced': CommandsPlaced }
+  | { 'sluice.CommandsExpired': CommandsExpired };
 
 export interface JobEvent {
   eventId: string;
@@ -98,7 +130,8 @@ export type ItemOutcome =
       };
     }
   | { 'sluice.ItemCancelled': { reason: string | null } }
-  | { 'sluice.ItemSkipped': { reason: string } };
+  | { 'sluice.ItemSkipped': { reason: string } }
+  | { 'sluice.ItemSuperseded': { reason: string; newerItemId: string | null } };
 
 export interface ItemResult extends ItemIdentity {
   attempt: number;

@@ -26,9 +26,18 @@ export class OperationCatalogue<D extends OperationDefinition = OperationDefinit
     definitions: readonly D[],
     /** What a profile (the API's unit of rate limiting) id looks like for this API. */
     readonly profileIdPattern: RegExp = /^[A-Za-z0-9._-]{1,64}$/,
+    /** Beyond the pattern: a range the API's ids keep to (Amazon's are int64). */
+    private readonly profileIdInRange: (id: string) => boolean = () => true,
   ) {
     this.byName = new Map(definitions.map((d) => [d.name, d]));
     if (this.byName.size !== definitions.length) throw new Error('operation names must be unique');
+  }
+
+  /** Why `id` is not a profile id of this API, or undefined when it is one. */
+  profileIdProblem(id: string): string | undefined {
+    if (!this.profileIdPattern.test(id)) return `must match ${this.profileIdPattern}`;
+    if (!this.profileIdInRange(id)) return 'is out of the range of profile ids';
+    return undefined;
   }
 
   get(name: string): D | undefined {

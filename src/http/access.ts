@@ -6,9 +6,11 @@
 // token asking for another job gets the same 404: never a hint that it exists.
 // Every such request, allowed or not, leaves one row in the audit log.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiTokens, Principal, TokenScope } from '../db/api-tokens.js';
+import { hashToken, type ApiTokens, type Principal, type TokenScope } from '../db/api-tokens.js';
 import type { AuditLog, AuditOutcome } from '../db/audit-log.js';
 import type { Logger } from '../telemetry/logger.js';
+import { toStorable } from '../domain/storable-text.js';
+import { AddressFailures, BoundedSet } from './address-failures.js';
 import { header } from './request-context.js';
 
 export interface RouteAccess {
@@ -43,6 +45,8 @@ export interface AccessOptions {
   logger: Logger;
   /** Counts audit writes that failed (the request was answered; the row is missing). */
   onAuditFailure: () => void;
+  /** Failed authentications a minute per client address before 429s (0: no limit). */
+  authFailuresPerMinute: number;
 }
 
 /** Who made an authenticated request (only routes with `access` have one). */
@@ -60,13 +64,27 @@ export function actorOf(principal: Principal): string {
   return `token:${principal.name}`;
 }
 
-export function registerAccessControl(app: FastifyInstance, { tokens, audit, logger, onAuditFailure }: AccessOptions): void {
+export function registerAccessControl(app: FastifyInstance, { tokens, audit, logger, onAuditFailure, authFailuresPerMinute }: AccessOptions): void {
+  const failures = new AddressFailures(authFailuresPerMinute);
+  // Tokens that passed lately: their holders are not shut out with an address that also
+  // sends bad ones (one NAT, one office). Hashed, bounded.
+  const recentlyValid = new BoundedSet(10_000);
   app.addHook('onRequest', async (req, reply) => {
     const access = req.routeOptions.config.access;
     if (!access) return;
+    const address = req.ip ?? 'unknown';
     const presented = bearerToken(req);
+    const presentedHash = presented === undefined ? undefined : hashToken(presented).toString('base64url');
+    if (failures.exceeded(address) && !(presentedHash && recentlyValid.has(presentedHash))) {
+      return reply
+        .code(429)
+        .header('retry-after', String(failures.retryAfterS()))
+        .send({ error: 'rate_limited', message: `more than ${authFailuresPerMinute} requests a minute from this address without a valid token; retry in ${failures.retryAfterS()} s` });
+    }
     const check = presented === undefined ? undefined : await tokens.check(presented);
     if (check?.type !== 'valid') {
+      failures.record(address);
+      if (presentedHash) recentlyValid.delete(presentedHash);
       const why = check === undefined ? 'no bearer token' : check.type === 'unknown' ? 'unknown token' : `${check.type} token`;
       req.audit = { detail: { reason: why, ...(check && check.type !== 'unknown' ? { tokenId: check.principal.tokenId } : {}) } };
       return reply
@@ -76,6 +94,7 @@ export function registerAccessControl(app: FastifyInstance, { tokens, audit, log
     }
     const principal = check.principal;
     req.principal = principal;
+    recentlyValid.add(presentedHash!);
     if (ALLOWED[access.allow].includes(principal.scope)) return;
     if (access.allow === 'job-read' && principal.scope === 'job') {
       const jobId = (req.params as Record<string, string | undefined>).jobId;
@@ -90,11 +109,19 @@ export function registerAccessControl(app: FastifyInstance, { tokens, audit, log
     if (req.routeOptions.config.access && reply.statusCode !== 429) await recordAccess(req, reply.statusCode);
   });
 
-  /** One audit row for the request; a failed write is logged and counted, never hidden. */
+  /**
+   * One audit row for the request; a failed write is logged and counted, never hidden.
+   * A request refused for its token is counted per address and minute instead: anyone
+   * can send those, and a row each would let anonymous traffic grow the log without bound.
+   */
   async function recordAccess(req: FastifyRequest, status: number): Promise<void> {
     const access = req.routeOptions.config.access!;
     const p = req.principal;
     try {
+      if (status === 401) {
+        await audit.recordAuthFailure({ source: req.ip ?? 'unknown', reason: String(req.audit?.detail?.reason ?? 'unauthenticated'), userAgent: printable(header(req, 'user-agent')) });
+        return;
+      }
       await audit.record({
         tokenId: p?.tokenId ?? null,
         actor: p ? actorOf(p) : 'anonymous',
@@ -121,10 +148,10 @@ export function registerAccessControl(app: FastifyInstance, { tokens, audit, log
 
 /**
  * What was asked for is recorded even when it is hostile (that is when it matters most),
- * so it is cut to a length and freed of the NUL bytes Postgres text cannot hold.
+ * so it is cut to a length and freed of what Postgres text cannot hold.
  */
 function printable(value: string | undefined): string | null {
-  return value === undefined ? null : value.slice(0, 256).replaceAll('\u0000', '\ufffd');
+  return value === undefined ? null : toStorable(value.slice(0, 256));
 }
 
 function bearerToken(req: FastifyRequest): string | undefined {

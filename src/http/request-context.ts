@@ -7,6 +7,17 @@ export function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** The request body's media type, lowercased, without parameters (`TEXT/CSV; charset=utf-8` → `text/csv`). */
+export function mediaTypeOf(req: FastifyRequest): string {
+  return (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The charset a request's content type names, lowercased, if it names one. */
+export function charsetOf(req: FastifyRequest): string | undefined {
+  const m = (header(req, 'content-type') ?? '').match(/;\s*charset\s*=\s*"?([^";\s]+)"?/i);
+  return m?.[1]?.toLowerCase();
+}
+
 /**
  * Job, dead-letter and replay ids are UUIDs: anything else is refused as malformed
  * before it reaches a query (a NUL byte, say, would make Postgres fail).

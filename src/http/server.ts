@@ -4,26 +4,38 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { ProducerRuntime } from '../app/producer-runtime.js';
+import { instantProblem } from '../domain/instants.js';
+import { findUnstorable } from '../domain/storable-text.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerJobReadRoutes } from './routes/job-reads.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerProjectionErrorRoutes } from './routes/projection-errors.js';
 import { registerAccessControl } from './access.js';
+import { charsetOf } from './request-context.js';
 
 export interface ApiServerOptions {
   runtime: ProducerRuntime;
   logger: Logger;
-  /** Largest JSON body; bigger jobs go as NDJSON or CSV streams. */
+  /** Largest JSON job body (parsed off the main thread); bigger jobs go as NDJSON or CSV streams. */
   jsonBodyLimitBytes?: number;
   /** Requests a minute per token (per address without one); 0: no limit. */
   requestsPerMinute: number;
+  /** Failed authentications a minute per client address before 429s; 0: no limit. */
+  authFailuresPerMinute?: number;
+  /** Progress streams one token may hold open at once. */
+  streamsPerToken?: number;
+  /** When set, /metrics needs this bearer token. */
+  metricsToken?: string;
 }
+
+const SMALL_BODY_LIMIT_BYTES = 1024 * 1024;
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -34,12 +46,21 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
-export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024, requestsPerMinute }: ApiServerOptions): Promise<FastifyInstance> {
+export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024, requestsPerMinute, authFailuresPerMinute = 60, streamsPerToken = 5, metricsToken }: ApiServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
-    bodyLimit: jsonBodyLimitBytes,
+    // Every other JSON body (control, replay, tokens) is small and parsed in the request's turn.
+    bodyLimit: SMALL_BODY_LIMIT_BYTES,
     // Unknown fields are refused by name, not silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: true,
+        // A time Postgres can store (domain/instants.ts): JavaScript's parser accepts more.
+        formats: { instant: (text: string) => instantProblem(text) === undefined },
+      },
+    },
   });
 
   // JSON, NDJSON and CSV only: anything else (text/plain included) is a 415.
@@ -66,7 +87,7 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
       errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate_limited', message: `more than ${ctx.max} requests a minute; retry in ${ctx.after}` }),
     });
   }
-  registerAccessControl(app, { tokens: runtime.tokens, audit: runtime.audit, logger, onAuditFailure: () => metrics.auditFailures.inc() });
+  registerAccessControl(app, { tokens: runtime.tokens, audit: runtime.audit, logger, onAuditFailure: () => metrics.auditFailures.inc(), authFailuresPerMinute });
 
   // Every answer is data for a program, never a page to render: say so to browsers and
   // caches (what helmet would set for an API, without the parts that concern HTML).
@@ -81,7 +102,13 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(runtime.metrics.contentType).send(await runtime.metrics.metrics()));
+  // Counts across every tenant (no tenant's ids or labels): open to a scraper unless a token is set.
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    if (metricsToken && !bearerEquals(req.headers.authorization, metricsToken)) {
+      return reply.code(401).header('www-authenticate', 'Bearer realm="sluice-metrics"').send({ error: 'unauthenticated', message: 'GET /metrics needs the configured metrics token (SLUICE_METRICS_TOKEN)' });
+    }
+    return reply.type(runtime.metrics.contentType).send(await runtime.metrics.metrics());
+  });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     if (error.validation) {
@@ -101,12 +128,41 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
     return reply.code(500).send({ error: 'internal', message: 'the request failed; see the server log' });
   });
 
-  registerJobRoutes(app, runtime);
-  registerJobReadRoutes(app, runtime.queries);
+  // Nothing Postgres cannot store gets in, on any route (guarantee 10): checked once here,
+  // after parsing, so every query, path and JSON body field is covered by one rule.
+  app.addHook('preValidation', async (req, reply) => {
+    const body = isReadable(req.body) ? undefined : req.body;
+    const problem = findUnstorable(req.query, 'query') ?? findUnstorable(req.params, 'params') ?? findUnstorable(body, 'body');
+    if (problem) return reply.code(400).send({ error: 'invalid_request', message: `${problem.field}: ${problem.reason}` });
+  });
+
+  // Bodies are text in UTF-8: another charset would be read as UTF-8 and stored garbled.
+  app.addHook('onRequest', async (req, reply) => {
+    const charset = charsetOf(req);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return reply.code(415).send({ error: 'unsupported_charset', message: `charset "${charset.slice(0, 40)}" is not supported: send UTF-8` });
+    }
+  });
+
+  await registerJobRoutes(app, runtime, jsonBodyLimitBytes);
+  registerJobReadRoutes(app, runtime.queries, { stillValid: runtime.tokens.stillValid, streamsPerToken });
   registerDeadLetterRoutes(app, runtime.deadLetters, runtime.replayer);
   registerTokenRoutes(app, runtime.tokens, runtime.jobs);
   registerAuditRoutes(app, runtime.audit);
+  registerProjectionErrorRoutes(app, runtime.projectionErrors);
   return app;
+}
+
+/** Compares in constant time, so the token cannot be guessed a byte at a time. */
+function bearerEquals(authorization: string | undefined, token: string): boolean {
+  const presented = Buffer.from(authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+/** A streamed body (NDJSON, CSV): its items are checked as they are read. */
+function isReadable(body: unknown): boolean {
+  return typeof (body as { pipe?: unknown } | undefined)?.pipe === 'function';
 }
 
 /** The api's own counters, on the runtime's registry (served with the projection gauges). */

@@ -19,21 +19,30 @@ export interface TopicSpec {
 
 export type Topics = Record<TopicRole, TopicSpec>;
 
-export function topicSpecs(config: Pick<KafkaConfig, 'topicPrefix' | 'itemPartitions'>): Topics {
+/** Kept for ever: the projections are rebuilt from these topics. */
+const KEEP_ALL = [{ name: 'retention.ms', value: '-1' }];
+/** The control topic keeps each job's last state (a tombstone removes a finished job's). */
+const LAST_STATE = [{ name: 'cleanup.policy', value: 'compact' }];
+
+// Retention is explicit for every topic, never the broker's default: item-commands keeps a
+// command as long as a paused job or a backlog may wait (SLUICE_COMMAND_RETENTION_MS); if
+// one is gone anyway, the executor reports it and its item ends expired.
+export function topicSpecs(config: Pick<KafkaConfig, 'topicPrefix' | 'itemPartitions' | 'commandRetentionMs'>): Topics {
   const p = config.topicPrefix;
-  const spec = (role: TopicRole, suffix: string, partitions: number, valueRecord: string, compacted = false): TopicSpec => ({
+  const spec = (role: TopicRole, suffix: string, partitions: number, valueRecord: string, configEntries: TopicSpec['configEntries']): TopicSpec => ({
     role,
     name: `${p}${suffix}`,
     partitions,
     valueRecord,
-    configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+    configEntries,
   });
+  const commandRetention = [{ name: 'retention.ms', value: String(config.commandRetentionMs) }];
   return {
-    jobEvents: spec('jobEvents', 'job-events', 6, 'sluice.JobEvent'),
-    jobControl: spec('jobControl', 'job-control', 6, 'sluice.JobControlState', true),
-    itemCommands: spec('itemCommands', 'item-commands', config.itemPartitions, 'sluice.ItemRequested'),
-    itemResults: spec('itemResults', 'item-results', config.itemPartitions, 'sluice.ItemResult'),
-    dlq: spec('dlq', 'dlq', 6, 'sluice.DeadLettered'),
+    jobEvents: spec('jobEvents', 'job-events', 6, 'sluice.JobEvent', KEEP_ALL),
+    jobControl: spec('jobControl', 'job-control', 6, 'sluice.JobControlState', LAST_STATE),
+    itemCommands: spec('itemCommands', 'item-commands', config.itemPartitions, 'sluice.ItemRequested', commandRetention),
+    itemResults: spec('itemResults', 'item-results', config.itemPartitions, 'sluice.ItemResult', KEEP_ALL),
+    dlq: spec('dlq', 'dlq', 6, 'sluice.DeadLettered', KEEP_ALL),
   };
 }
 

@@ -16,6 +16,8 @@ import { once } from 'node:events';
 export interface SpooledRecord {
   key: string;
   value: Buffer;
+  /** The item's index in its job (records come back out of index order). */
+  index: number;
 }
 
 export interface ItemSpool {
@@ -31,8 +33,8 @@ export interface ItemSpool {
   remove(): Promise<void>;
 }
 
-// Frame: key length (uint16), value length (uint32), key bytes, value bytes.
-const HEADER = 6;
+// Frame: key length (uint16), value length (uint32), item index (uint32), key bytes, value bytes.
+const HEADER = 10;
 // Frames are gathered into writes of this size: one write per frame costs more than the
 // encoding itself at a million items.
 const WRITE_BYTES = 256 * 1024;
@@ -91,10 +93,11 @@ function spoolFile(file: string): SpoolFile {
     used = 0;
     if (!out.write(full)) await once(out, 'drain');
   };
-  const put = ({ key, value }: SpooledRecord) => {
+  const put = ({ key, value, index }: SpooledRecord) => {
     const keyLength = buffer.write(key, used + HEADER);
     buffer.writeUInt16BE(keyLength, used);
     buffer.writeUInt32BE(value.length, used + 2);
+    buffer.writeUInt32BE(index, used + 6);
     buffer.set(value, used + HEADER + keyLength); // set: cheaper than copy for small values
     used += HEADER + keyLength + value.length;
   };
@@ -129,7 +132,7 @@ function spoolFile(file: string): SpoolFile {
           const end = at + HEADER + keyLength + valueLength;
           if (end > pending.length) break;
           const key = pending.toString('utf8', at + HEADER, at + HEADER + keyLength);
-          records.push({ key, value: pending.subarray(at + HEADER + keyLength, end) });
+          records.push({ key, value: pending.subarray(at + HEADER + keyLength, end), index: pending.readUInt32BE(at + 6) });
           at = end;
         }
         pending = pending.subarray(at);

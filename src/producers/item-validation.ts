@@ -3,6 +3,7 @@
 // job's limits. Errors name the item's index, the field and the reason; all are counted,
 // the first few listed.
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
+import { findUnstorable } from '../domain/storable-text.js';
 import type { SourceItem } from './item-sources.js';
 
 export interface SubmissionLimits {
@@ -38,14 +39,16 @@ export function validateItem(source: SourceItem, jobOperation: string | undefine
   const v = source.value;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, errors: [at('item', 'must be an object {profileId, operation?, payload}')] };
 
+  const unstorable = findUnstorable(v, '');
+  if (unstorable) return { ok: false, errors: [at(unstorable.field || 'item', unstorable.reason)] };
+
   const item = v as Record<string, unknown>;
   const errors: ItemError[] = Object.keys(item)
     .filter((k) => !ITEM_KEYS.has(k))
     .map((k) => at(k, 'unknown field (an item has profileId, operation and payload)'));
   const profileId = typeof item.profileId === 'number' && Number.isSafeInteger(item.profileId) ? String(item.profileId) : item.profileId;
-  if (typeof profileId !== 'string' || !catalogue.profileIdPattern.test(profileId)) {
-    errors.push(at('profileId', profileId === undefined ? 'is required' : `must match ${catalogue.profileIdPattern}`));
-  }
+  const profileProblem = typeof profileId === 'string' ? catalogue.profileIdProblem(profileId) : profileId === undefined ? 'is required' : `must match ${catalogue.profileIdPattern}`;
+  if (profileProblem) errors.push(at('profileId', profileProblem));
   const operation = item.operation ?? jobOperation;
   if (typeof operation !== 'string') {
     errors.push(at('operation', operation === undefined ? 'is required (on the item or the job)' : 'must be a string'));

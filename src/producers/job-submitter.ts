@@ -3,9 +3,12 @@
 // Idempotency-Key returns the same job on a repeat, also across restarts and crashes.
 // The one producer module behind HTTP, the CLI and the library call.
 import { createHash, randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import type { SubmittedJobs } from '../db/submitted-jobs.js';
+import { labelProblems } from '../domain/job-labels.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
+import { findUnstorable } from '../domain/storable-text.js';
 import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -13,7 +16,7 @@ import { endSpan, startSpan, traceIdOf, traceparentOf } from '../telemetry/traci
 import type { SourceItem } from './item-sources.js';
 import { createItemSpool } from './item-spool.js';
 import { ErrorCollector, validateItem, type ItemError, type SubmissionLimits } from './item-validation.js';
-import { itemCommand, jobCommitted, produceJob, underJobId } from './job-transaction.js';
+import { itemCommand, jobCommitted, produceJob, settledCommit, underJobId } from './job-transaction.js';
 
 export interface JobRequest {
   tenantId: string;
@@ -54,6 +57,15 @@ export interface JobSubmitter {
   submitJob(request: JobRequest, items: AsyncIterable<SourceItem>, onProgress?: SubmitProgress): Promise<SubmitResult>;
 }
 
+/** What is wrong with a request's job-level fields (labels, operation, key, submitter), field by field. */
+export function jobRequestProblems(request: JobRequest): { field: string; reason: string }[] {
+  const problems = labelProblems(request.labels ?? {});
+  const text = { labels: request.labels, operation: request.operation, idempotencyKey: request.idempotencyKey, submittedBy: request.submittedBy, tenantId: request.tenantId };
+  const unstorable = findUnstorable(text, '');
+  if (unstorable) problems.push(unstorable);
+  return problems;
+}
+
 export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
   const { jobs, limits, logger } = options;
   // A pending reservation older than this belongs to a submitter that died: by then the
@@ -68,6 +80,9 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
       let failure: unknown;
       try {
         const errors = new ErrorCollector(limits.maxErrorsListed);
+        // The job's own fields first: a job refused for its labels reads none of its items.
+        errors.add(jobRequestProblems(request).map((p) => ({ index: -1, ...p })));
+        if (errors.count > 0) return { type: 'rejected', errors: errors.errors, errorCount: errors.count };
         const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}]));
         const profiles = new Map<string, number>(); // items per profile
         // Items are encoded as they are validated, under a fresh job id (see takeover below).
@@ -87,12 +102,14 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
           }
           if (errors.count === 0) {
             const command = itemCommand({ jobId, tenantId: request.tenantId }, source.index, checked.item, requestedAt);
-            const writing = spool.append({ key: command.profileId, value: options.serde.encode('itemCommands', command) });
+            const writing = spool.append({ key: command.profileId, value: options.serde.encode('itemCommands', command), index: source.index });
             if (writing) await writing;
             hash.update(`${command.profileId}\u0000${command.operation}\u0000${command.payload}\n`);
             profiles.set(checked.item.profileId, (profiles.get(checked.item.profileId) ?? 0) + 1);
           }
           if (itemCount % 10_000 === 0) onProgress?.('validating', itemCount);
+          // Items already in memory come without a pause: let other requests in every so often.
+          if (itemCount % 1_000 === 0) await setImmediate();
         }
         if (itemCount === 0) errors.add([{ index: -1, field: 'items', reason: 'a job needs at least one item' }]);
         if (errors.count > 0) return { type: 'rejected', errors: errors.errors, errorCount: errors.count };
@@ -101,6 +118,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         const requestHash = hash.digest('hex');
         let records = spool.records();
         const reservation = await jobs.reserve({ jobId, tenantId: request.tenantId, idempotencyKey: request.idempotencyKey ?? null, requestHash, itemCount });
+        let attemptId = reservation.type === 'reserved' ? reservation.attemptId : '';
         if (reservation.type === 'exists') {
           const existing = reservation.job;
           if (existing.requestHash !== requestHash) return { type: 'conflict', jobId: existing.jobId, reason: 'this Idempotency-Key was used for a different job' };
@@ -110,7 +128,9 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
             await jobs.markCommitted(existing.jobId);
             return { type: 'duplicate', jobId: existing.jobId, itemCount: existing.itemCount };
           }
-          if (!(await jobs.takeOver(existing.jobId, staleAfterMs))) return { type: 'conflict', jobId: existing.jobId, reason: 'another submitter took this job over' };
+          const takeover = await jobs.takeOver(existing.jobId, staleAfterMs);
+          if (!takeover) return { type: 'conflict', jobId: existing.jobId, reason: 'another submitter took this job over' };
+          attemptId = takeover.attemptId;
           logger.warn({ jobId: existing.jobId, tenantId: request.tenantId }, 'resubmitting a job whose submitter died before committing');
           jobId = existing.jobId;
           records = underJobId(spool.records(), options.serde, jobId);
@@ -137,7 +157,19 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
             records,
           );
         } catch (error) {
-          await jobs.release(jobId);
+          // Taken over (or about to be): the taker owns the outcome now; touch nothing of it.
+          if (!(await jobs.stillHolds(jobId, attemptId, staleAfterMs).catch(() => false))) throw error;
+          // The commit's answer may be what was lost: ask Kafka before letting the key go.
+          const committed = await settledCommit(options.kafka, options.admin, options.topics, jobId, options.transactionTimeoutMs).catch((checkError: unknown) => {
+            logger.warn({ err: checkError, jobId }, 'could not tell whether the failed submission committed; its reservation is kept for a repeat to settle');
+            return undefined;
+          });
+          if (committed === true) {
+            logger.warn({ err: error, jobId, tenantId: request.tenantId }, 'the submission failed after its transaction committed; the job stands');
+            await jobs.markCommitted(jobId);
+            return { type: 'accepted', jobId, itemCount, profileCount, traceId: traceIdOf(traceparent) };
+          }
+          if (committed === false) await jobs.release(jobId, attemptId);
           throw error;
         }
         await jobs.markCommitted(jobId);

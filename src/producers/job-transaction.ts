@@ -1,13 +1,14 @@
 // Produces a whole job in one Kafka transaction (guarantee 1): JobSubmitted, every
-// ItemRequested keyed by profile in submission order, the job's RUNNING control state,
+// ItemRequested keyed by profile in submission order (each send followed by where its
+// commands landed), the job's RUNNING control state,
 // and a commit marker (a consumer-group offset sent with the transaction). Consumers
 // reading committed data see all of it or none of it; the marker tells a later submitter
 // whether a crashed one's transaction committed.
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Admin, type Kafka, type Message } from 'kafkajs';
-import { MAX_PROFILES_COUNTED, type ItemRequested } from '../domain/events.js';
+import { Partitioners, type Admin, type Kafka, type Message, type RecordMetadata } from 'kafkajs';
+import { MAX_PROFILES_COUNTED, type CommandPlacement, type ItemRequested } from '../domain/events.js';
 import type { Serde } from '../kafka/serde.js';
-import { MAX_SEND_BYTES, sendOffsetsInTransaction, withTransaction } from '../kafka/transactions.js';
+import { MAX_SEND_BYTES, sendOffsetsInTransaction, transactionalProducer, withTransaction } from '../kafka/transactions.js';
 import type { Topics } from '../kafka/topics.js';
 import { TRACEPARENT, traceHeaders } from '../telemetry/tracing.js';
 import type { ValidItem } from './item-validation.js';
@@ -58,9 +59,9 @@ export function itemCommand(job: { jobId: string; tenantId: string }, index: num
 export async function* underJobId(chunks: AsyncIterable<SpooledRecord[]>, serde: Serde, jobId: string): AsyncGenerator<SpooledRecord[]> {
   for await (const records of chunks) {
     const renamed: SpooledRecord[] = [];
-    for (const { key, value } of records) {
+    for (const { key, value, index } of records) {
       const command = await serde.decode('itemCommands', value);
-      renamed.push({ key, value: serde.encode('itemCommands', { ...command, jobId, itemId: `${jobId}:${command.index}` }) });
+      renamed.push({ key, value: serde.encode('itemCommands', { ...command, jobId, itemId: `${jobId}:${command.index}` }), index });
     }
     yield renamed;
   }
@@ -75,7 +76,7 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
   // One headers object shared by every record of the job (counted in each record's size).
   const headers = traceHeaders(job.traceparent);
   const headerBytes = job.traceparent ? job.traceparent.length + TRACEPARENT.length : 0;
-  await withTransaction(kafka, { transactionalId: `sluice-submit-${job.jobId}`, transactionTimeoutMs: options.transactionTimeoutMs }, async (txn) => {
+  await withTransaction(kafka, { transactionalId: submitTransactionalId(job.jobId), transactionTimeoutMs: options.transactionTimeoutMs }, async (txn) => {
     const now = Date.now();
     await txn.send({
       topic: topics.jobEvents.name,
@@ -99,18 +100,30 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
     });
 
     let batch: Message[] = [];
+    let batchItems: PlacedItem[] = [];
     // Bytes per partition of the batch: a record batch (one partition) must stay under the
     // broker's limit, however the job's profiles are spread.
     const partitionOf = partitionerFor(topics.itemCommands);
     let partitionBytes = new Map<number, number>();
     let inFlight: Promise<unknown> = Promise.resolve();
     let produced = 0;
+    const placedEvent = (placements: CommandPlacement[]): Message => ({
+      key: job.jobId,
+      headers,
+      value: serde.encode('jobEvents', { eventId: randomUUID(), jobId: job.jobId, tenantId: job.tenantId, occurredAt: now, event: { 'sluice.CommandsPlaced': { placements } } }),
+    });
     const flush = async () => {
       await inFlight;
       const messages = batch;
+      const items = batchItems;
       batch = [];
+      batchItems = [];
       partitionBytes = new Map();
-      inFlight = txn.send({ topic: topics.itemCommands.name, messages });
+      // Where the commands landed goes in the same transaction, so an item whose command
+      // retention removes before it ran can be named (and end expired, not pending for ever).
+      inFlight = txn
+        .send({ topic: topics.itemCommands.name, messages })
+        .then((landed) => txn.send({ topic: topics.jobEvents.name, messages: [placedEvent(placementsOf(topics.itemCommands.name, messages, items, landed).get(job.jobId) ?? [])] }));
       // Marked handled now: it may fail before the next flush awaits it (and throws then).
       inFlight.catch(() => undefined);
       produced += messages.length;
@@ -118,8 +131,9 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
     };
     for await (const records of chunks) {
       for (const record of records) {
-        batch.push({ key: record.key, value: record.value, headers });
         const partition = partitionOf(record.key);
+        batch.push({ key: record.key, value: record.value, headers, partition });
+        batchItems.push({ jobId: job.jobId, index: record.index, replayGeneration: 0 });
         const bytes = (partitionBytes.get(partition) ?? 0) + record.value.length + headerBytes;
         partitionBytes.set(partition, bytes);
         if (batch.length >= options.batchSize || bytes >= MAX_SEND_BYTES) await flush();
@@ -140,8 +154,47 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
   });
 }
 
+/** The item a command of a send is for. */
+export interface PlacedItem {
+  jobId: string;
+  index: number;
+  replayGeneration: number;
+}
+
+/**
+ * Where each command of one send landed: a send puts each partition's messages in one
+ * record batch, in order, from the base offset the broker answered for that partition.
+ * `landed` may name other topics of the same send; only `topic`'s count. By job id.
+ */
+export function placementsOf(topic: string, messages: Message[], items: readonly PlacedItem[], landed: RecordMetadata[]): Map<string, CommandPlacement[]> {
+  const baseOf = new Map(landed.filter((m) => m.topicName === topic).map((m) => [m.partition, Number(m.baseOffset)]));
+  const next = new Map<number, number>();
+  const placements = new Map<string, { jobId: string; placement: CommandPlacement }>();
+  messages.forEach((message, i) => {
+    const partition = message.partition!;
+    const base = baseOf.get(partition);
+    if (base === undefined || !Number.isFinite(base)) throw new Error(`the broker named no base offset for partition ${partition}`);
+    const position = next.get(partition) ?? 0;
+    next.set(partition, position + 1);
+    const profileId = String(message.key);
+    const { jobId, index, replayGeneration } = items[i]!;
+    const key = `${jobId}/${partition}/${profileId}/${replayGeneration}`;
+    let entry = placements.get(key);
+    if (!entry) placements.set(key, (entry = { jobId, placement: { partition, profileId, offsets: [], indexes: [], replayGeneration } }));
+    entry.placement.offsets.push(base + position);
+    entry.placement.indexes.push(index);
+  });
+  const byJob = new Map<string, CommandPlacement[]>();
+  for (const { jobId, placement } of placements.values()) {
+    const list = byJob.get(jobId);
+    if (list) list.push(placement);
+    else byJob.set(jobId, [placement]);
+  }
+  return byJob;
+}
+
 /** The partition kafkajs's default (murmur2, as Java's) partitioner gives a key on this topic. */
-function partitionerFor(topic: Topics['itemCommands']): (key: string) => number {
+export function partitionerFor(topic: Topics['itemCommands']): (key: string) => number {
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: topic.partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
   // A job has far fewer profiles than items: each key is hashed once (the cache is bounded
@@ -156,6 +209,27 @@ function partitionerFor(topic: Topics['itemCommands']): (key: string) => number 
     }
     return partition;
   };
+}
+
+/** One transactional id per job: whoever produces the job next fences whoever did before. */
+const submitTransactionalId = (jobId: string) => `sluice-submit-${jobId}`;
+
+/**
+ * Whether the job's transaction committed, once that is settled. A produce that failed
+ * may have failed after its commit (a broker restart during EndTxn, a connection lost
+ * before the answer): a producer of the job's transactional id is initialised first,
+ * which makes the broker finish a commit under way or abort what was never committed,
+ * so the marker read after it is final.
+ */
+export async function settledCommit(kafka: Kafka, admin: Admin, topics: Topics, jobId: string, transactionTimeoutMs: number): Promise<boolean> {
+  const producer = transactionalProducer(kafka, { transactionalId: submitTransactionalId(jobId), transactionTimeoutMs });
+  await producer.connect();
+  try {
+    await (await producer.transaction()).abort(); // an empty transaction: only the fencing init matters
+  } finally {
+    await producer.disconnect();
+  }
+  return jobCommitted(admin, topics, jobId);
 }
 
 /** Whether a job's transaction committed, read from its commit marker. */

@@ -13,6 +13,8 @@ export interface ReplayItem {
   /** Why the item was dead-lettered (for the plan's groups). */
   reason: string;
   command: ItemRequested;
+  /** Where the failed command was read (newer updates of its entity come after it). */
+  source: ReplayCandidate['source'];
 }
 
 export interface PlanGroup {
@@ -45,6 +47,7 @@ export function planReplay(candidates: ReplayCandidate[], patch: Record<string, 
       plan.items.push({
         deadLetterId: c.deadLetterId,
         reason: c.reason,
+        source: c.source,
         command: { ...c.command, payload: payload.json, attempt: 1, replayGeneration: c.command.replayGeneration + 1, requestedAt: nowMs },
       });
     }
@@ -54,8 +57,17 @@ export function planReplay(candidates: ReplayCandidate[], patch: Record<string, 
 
 function patched(payload: string, patch: Record<string, unknown> | undefined, operation: string, catalogue: OperationCatalogue): { ok: true; json: string } | { ok: false; issues: { field: string; reason: string }[] } {
   if (!patch) return { ok: true, json: payload };
-  const check = catalogue.check(operation, { ...(JSON.parse(payload) as Record<string, unknown>), ...patch });
-  return check.ok ? { ok: true, json: JSON.stringify(check.value) } : { ok: false, issues: check.issues };
+  const original = JSON.parse(payload) as Record<string, unknown>;
+  const check = catalogue.check(operation, { ...original, ...patch });
+  if (!check.ok) return { ok: false, issues: check.issues };
+  // A patch that moved the item to another entity would send several dead letters' values
+  // to one entity (or one to an entity nobody chose): identity fields are not patchable.
+  const entityKey = catalogue.get(operation)!.entityKey;
+  if (entityKey(check.value) !== entityKey(original)) {
+    const moved = Object.keys(patch).filter((k) => original[k] !== patch[k] && entityKey({ ...original, [k]: patch[k] }) !== entityKey(original));
+    return { ok: false, issues: moved.map((k) => ({ field: `patch.${k}`, reason: "names the entity the item changes; a patch may change values, never which entity" })) };
+  }
+  return { ok: true, json: JSON.stringify(check.value) };
 }
 
 /** The items to replay counted by job, profile and dead-letter reason. */

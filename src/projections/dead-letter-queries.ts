@@ -3,10 +3,11 @@
 // by error, one dead letter in full, what a replay has come to, and the selection a
 // replay starts from. A dead letter of another tenant is never found.
 import type { Pool } from '../db/pool.js';
+import { JOB_IS_CANCELLED_SQL } from '../db/submitted-jobs.js';
 import type { AttemptRecord, ItemRequested } from '../domain/events.js';
 import { decodeCursor, encodeCursor, type Page } from './job-queries.js';
 
-export const DEAD_LETTER_STATUSES = ['open', 'replaying', 'resolved', 'failed_again'] as const;
+export const DEAD_LETTER_STATUSES = ['open', 'replaying', 'resolved', 'failed_again', 'superseded'] as const;
 export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
 
 /** Which dead letters: every field narrows the selection; none means all of the tenant's. */
@@ -64,6 +65,8 @@ export interface ReplayCandidate {
   command: ItemRequested | null;
   /** Whether the job was cancelled (then its items are not replayed). */
   jobCancelled: boolean;
+  /** Where the failed command was read: later records of its partition are newer updates. */
+  source: { topic: string; partition: number; offset: number };
 }
 
 export type ReplayOutcome = Record<DeadLetterStatus, number>;
@@ -168,17 +171,26 @@ export async function readDeadLetter(pool: Pool, tenantId: string, deadLetterId:
  */
 export async function replayCandidates(pool: Pool, tenantId: string, f: DeadLetterFilter): Promise<ReplayCandidate[]> {
   const { where, args } = whereOf(tenantId, f);
-  const { rows } = await pool.query<{ dead_letter_id: string; status: DeadLetterStatus; error_kind: string; error_reason: string; command: ItemRequested | null; job_cancelled: boolean }>(
-    `SELECT d.dead_letter_id, d.status, d.error_kind, d.error_reason, d.command,
-            COALESCE(j.status = 'cancelled', false) OR COALESCE(s.control_state = 'CANCELLED', false) AS job_cancelled
+  const { rows } = await pool.query<{ dead_letter_id: string; status: DeadLetterStatus; error_kind: string; error_reason: string; command: ItemRequested | null; job_cancelled: boolean; source_topic: string; source_partition: number; source_offset: string }>(
+    `SELECT d.dead_letter_id, d.status, d.error_kind, d.error_reason, d.command, d.source_topic, d.source_partition, d.source_offset,
+            COALESCE(j.status = 'cancelled', false) OR ${JOB_IS_CANCELLED_SQL} AS job_cancelled
      FROM dead_letters d
      LEFT JOIN jobs j ON j.job_id = d.job_id
      LEFT JOIN submitted_jobs s ON s.job_id = d.job_id
+     LEFT JOIN control_intents i ON i.job_id = d.job_id
      WHERE ${where.join(' AND ')}
      ORDER BY j.submitted_at NULLS LAST, d.job_id, d.item_index, d.dead_lettered_at`,
     args,
   );
-  return rows.map((r) => ({ deadLetterId: r.dead_letter_id, status: r.status, errorKind: r.error_kind, reason: r.error_reason, command: r.command, jobCancelled: r.job_cancelled }));
+  return rows.map((r) => ({
+    deadLetterId: r.dead_letter_id,
+    status: r.status,
+    errorKind: r.error_kind,
+    reason: r.error_reason,
+    command: r.command,
+    jobCancelled: r.job_cancelled,
+    source: { topic: r.source_topic, partition: r.source_partition, offset: Number(r.source_offset) },
+  }));
 }
 
 /** How the dead letters a replay sent back stand now (as far as the projector has seen). */
@@ -187,7 +199,7 @@ export async function readReplayOutcome(pool: Pool, tenantId: string, replayId: 
     `SELECT status, count(*) AS count FROM dead_letters WHERE tenant_id = $1 AND replay_id = $2 GROUP BY status`,
     [tenantId, replayId],
   );
-  const outcome: ReplayOutcome = { open: 0, replaying: 0, resolved: 0, failed_again: 0 };
+  const outcome: ReplayOutcome = { open: 0, replaying: 0, resolved: 0, failed_again: 0, superseded: 0 };
   for (const r of rows) outcome[r.status] = Number(r.count);
   return outcome;
 }
@@ -197,6 +209,8 @@ export interface DeadLetterQueries {
   countByReason(tenantId: string, filter: DeadLetterFilter): Promise<ReasonCount[]>;
   read(tenantId: string, deadLetterId: string): Promise<DeadLetterDetail | undefined>;
   replayOutcome(tenantId: string, replayId: string): Promise<ReplayOutcome>;
+  /** Whether the tenant has a replay of this id (as projected). */
+  replayExists(tenantId: string, replayId: string): Promise<boolean>;
 }
 
 export function deadLetterQueries(pool: Pool): DeadLetterQueries {
@@ -205,5 +219,6 @@ export function deadLetterQueries(pool: Pool): DeadLetterQueries {
     countByReason: (tenantId, filter) => countDeadLettersByReason(pool, tenantId, filter),
     read: (tenantId, id) => readDeadLetter(pool, tenantId, id),
     replayOutcome: (tenantId, replayId) => readReplayOutcome(pool, tenantId, replayId),
+    replayExists: async (tenantId, replayId) => (await pool.query(`SELECT 1 FROM replays WHERE replay_id = $1 AND tenant_id = $2`, [replayId, tenantId])).rowCount === 1,
   };
 }

@@ -5,9 +5,12 @@
 // row changes nothing, so applying a batch twice gives the same rows and counters.
 import type { ItemResult } from '../domain/events.js';
 
-export type ItemStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'dead_lettered';
+export type ItemStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'dead_lettered' | 'superseded' | 'expired';
 
-export const TERMINAL_STATUSES: readonly ItemStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered'];
+// `expired`: the item's command was gone from the topic before it ran (retention). It is
+// set by the projector, never by a result, and any later result of the item outranks it
+// (it has at least one attempt): a result committed before the gap was found is the truth.
+export const TERMINAL_STATUSES: readonly ItemStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired'];
 
 export interface ItemRow {
   jobId: string;
@@ -34,6 +37,7 @@ export function statusOf(result: ItemResult): ItemStatus {
   if ('sluice.ItemRetrying' in o) return 'retrying';
   if ('sluice.ItemCancelled' in o) return 'cancelled';
   if ('sluice.ItemSkipped' in o) return 'skipped';
+  if ('sluice.ItemSuperseded' in o) return 'superseded';
   return o['sluice.ItemFailed'].deadLettered ? 'dead_lettered' : 'failed';
 }
 
@@ -76,6 +80,7 @@ function errorOf(result: ItemResult): { errorKind: string; reason: string; messa
   const o = result.outcome;
   if ('sluice.ItemRetrying' in o) return o['sluice.ItemRetrying'];
   if ('sluice.ItemFailed' in o) return o['sluice.ItemFailed'];
+  if ('sluice.ItemSuperseded' in o) return { errorKind: 'superseded', reason: 'SUPERSEDED', message: o['sluice.ItemSuperseded'].reason };
   return undefined;
 }
 

@@ -16,6 +16,10 @@ export interface ItemCounts {
   deadLettered: number;
   cancelled: number;
   skipped: number;
+  /** Replayed items not sent because a newer update of their entity succeeded or was queued. */
+  superseded: number;
+  /** Items whose command was removed from the topic (retention) before it ran. */
+  expired: number;
 }
 
 export interface ProfileProgress {
@@ -51,12 +55,27 @@ export interface JobProgress {
   firstActivityAt: string | null;
   lastActivityAt: string | null;
   finishedAt: string | null;
+  /** When the job was paused, while it is. */
+  pausedSince: string | null;
+  /**
+   * Paused longer than the operator's bound (SLUICE_PAUSE_WARN_MS): its commands expire
+   * once item-commands' retention passes; resume or cancel it.
+   */
+  pauseOverdue: boolean;
   /** When the projector last committed a batch (of any job). */
   projectedAt: string | null;
   profiles?: ProfileProgress[];
 }
 
-export type ProgressReader = (tenantId: string, jobId: string, options?: { profiles?: boolean }) => Promise<JobProgress | undefined>;
+export interface ProgressOptions {
+  profiles?: boolean;
+  /** A pause longer than this is overdue (7 days unless told). */
+  pauseWarnMs?: number;
+}
+
+export type ProgressReader = (tenantId: string, jobId: string, options?: ProgressOptions) => Promise<JobProgress | undefined>;
+
+export const DEFAULT_PAUSE_WARN_MS = 7 * 24 * 3_600_000;
 
 const THROUGHPUT_WINDOW_S = 60;
 
@@ -74,6 +93,9 @@ interface JobRow {
   dead_lettered_items: string;
   cancelled_items: string;
   skipped_items: string;
+  superseded_items: string;
+  expired_items: string;
+  paused_at: Date | null;
   submitted_at: Date;
   first_activity_at: Date | null;
   last_activity_at: Date | null;
@@ -83,7 +105,7 @@ interface JobRow {
 }
 
 /** The job's progress, or undefined if this tenant has no such job (yet). */
-export async function readJobProgress(pool: Pool, tenantId: string, jobId: string, options: { profiles?: boolean } = {}): Promise<JobProgress | undefined> {
+export async function readJobProgress(pool: Pool, tenantId: string, jobId: string, options: ProgressOptions = {}): Promise<JobProgress | undefined> {
   const { rows } = await pool.query<JobRow>(
     `SELECT j.*,
        (SELECT count(*) FROM job_items i WHERE i.job_id = j.job_id AND i.status NOT IN ('pending', 'retrying')
@@ -102,9 +124,11 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
     deadLettered: Number(row.dead_lettered_items),
     cancelled: Number(row.cancelled_items),
     skipped: Number(row.skipped_items),
+    superseded: Number(row.superseded_items),
+    expired: Number(row.expired_items),
   };
   const total = Number(row.total_items);
-  const done = counts.succeeded + counts.failed + counts.deadLettered + counts.cancelled + counts.skipped;
+  const done = counts.succeeded + counts.failed + counts.deadLettered + counts.cancelled + counts.skipped + counts.superseded + counts.expired;
   const window = row.first_activity_at && row.last_activity_at ? Math.min(THROUGHPUT_WINDOW_S, Math.max(1, (row.last_activity_at.getTime() - row.first_activity_at.getTime()) / 1000)) : 0;
   const throughput = window > 0 ? Number(row.recent_done) / window : 0;
   const over = FINAL_STATUSES.includes(row.status);
@@ -128,6 +152,8 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
     firstActivityAt: row.first_activity_at?.toISOString() ?? null,
     lastActivityAt: row.last_activity_at?.toISOString() ?? null,
     finishedAt: row.finished_at?.toISOString() ?? null,
+    pausedSince: row.status === 'paused' ? (row.paused_at?.toISOString() ?? null) : null,
+    pauseOverdue: row.status === 'paused' && row.paused_at !== null && Date.now() - row.paused_at.getTime() > (options.pauseWarnMs ?? DEFAULT_PAUSE_WARN_MS),
     projectedAt: row.projected_at?.toISOString() ?? null,
     ...(options.profiles ? { profiles: await readProfileProgress(pool, jobId) } : {}),
   };

@@ -4,6 +4,7 @@
 // terminal result yet ("unprocessed").
 import type { Pool } from '../db/pool.js';
 import { UUID_PATTERN } from '../domain/ids.js';
+import { instantProblem } from '../domain/instants.js';
 import { readJobProgress, type JobStatus, type ProgressReader } from './job-progress.js';
 
 export interface JobSummary {
@@ -48,7 +49,7 @@ export function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     // Checked, not trusted: it comes back from the client and goes into a query.
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && typeof value[1] === 'string' && UUID_PATTERN.test(value[1])) {
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && instantProblem(value[0]) === undefined && typeof value[1] === 'string' && UUID_PATTERN.test(value[1])) {
       return value as [string, string];
     }
   } catch {
@@ -71,7 +72,7 @@ export async function listJobs(pool: Pool, tenantId: string, f: JobFilter): Prom
   }
   const { rows } = await pool.query<{ job_id: string; status: JobStatus; operation: string | null; labels: Record<string, string>; total_items: string; done: string; submitted_at: Date; finished_at: Date | null }>(
     `SELECT job_id, status, operation, labels, total_items, submitted_at, finished_at,
-            succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items AS done
+            succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items AS done
      FROM jobs WHERE ${where.join(' AND ')} ORDER BY submitted_at DESC, job_id DESC LIMIT ${arg(f.limit + 1)}`,
     args,
   );
@@ -175,6 +176,12 @@ export async function ownsJob(pool: Pool, tenantId: string, jobId: string): Prom
   return rowCount === 1;
 }
 
+/** The job's projected status when every item of it has ended (completed, with errors, or cancelled); else undefined. */
+export async function finishedStatus(pool: Pool, jobId: string): Promise<JobStatus | undefined> {
+  const { rows } = await pool.query<{ status: JobStatus }>(`SELECT status FROM jobs WHERE job_id = $1 AND finished_at IS NOT NULL`, [jobId]);
+  return rows[0]?.status;
+}
+
 /** Everything the API reads from the projections, over one pool. */
 export interface ProjectionQueries {
   progress: ProgressReader;
@@ -182,14 +189,16 @@ export interface ProjectionQueries {
   items(tenantId: string, jobId: string, filter: { statuses?: string[]; after?: number; limit: number }): Promise<Page<ItemView> | undefined>;
   results(jobId: string, set: ResultSet): AsyncGenerator<ItemView | { index: number; status: 'pending' }>;
   ownsJob(tenantId: string, jobId: string): Promise<boolean>;
+  finishedStatus(jobId: string): Promise<JobStatus | undefined>;
 }
 
-export function projectionQueries(pool: Pool): ProjectionQueries {
+export function projectionQueries(pool: Pool, settings: { pauseWarnMs?: number } = {}): ProjectionQueries {
   return {
-    progress: (tenantId, jobId, options) => readJobProgress(pool, tenantId, jobId, options),
+    progress: (tenantId, jobId, options) => readJobProgress(pool, tenantId, jobId, { ...settings, ...options }),
     jobs: (tenantId, filter) => listJobs(pool, tenantId, filter),
     items: (tenantId, jobId, filter) => listItems(pool, tenantId, jobId, filter),
     results: (jobId, set) => exportResults(pool, jobId, set),
     ownsJob: (tenantId, jobId) => ownsJob(pool, tenantId, jobId),
+    finishedStatus: (jobId) => finishedStatus(pool, jobId),
   };
 }

@@ -4,11 +4,12 @@
 // for the job side; the executor serves its own (calls, 429s, breakers, lag).
 import { Gauge, Registry } from 'prom-client';
 import type { Pool } from '../db/pool.js';
+import { DEFAULT_PAUSE_WARN_MS } from './job-progress.js';
 
 /** A running job with no item result for this long is counted as stalled. */
 export const STALLED_AFTER_S = 600;
 
-export function projectionMetrics(pool: Pool): Registry {
+export function projectionMetrics(pool: Pool, settings: { pauseWarnMs: number } = { pauseWarnMs: DEFAULT_PAUSE_WARN_MS }): Registry {
   const registry = new Registry();
   new Gauge({
     name: 'sluice_jobs',
@@ -35,8 +36,29 @@ export function projectionMetrics(pool: Pool): Registry {
     },
   });
   new Gauge({
+    name: 'sluice_jobs_paused_overdue',
+    help: 'Jobs paused longer than SLUICE_PAUSE_WARN_MS: their commands expire once item-commands retention passes',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM jobs WHERE status = 'paused' AND paused_at < now() - make_interval(secs => $1)`,
+        [settings.pauseWarnMs / 1000],
+      );
+      this.set(rows[0]!.n);
+    },
+  });
+  new Gauge({
+    name: 'sluice_items_expired',
+    help: 'Items that ended expired: their commands were removed from item-commands before they ran',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ n: number }>(`SELECT COALESCE(sum(expired_items), 0)::int AS n FROM jobs WHERE expired_items > 0`);
+      this.set(rows[0]!.n);
+    },
+  });
+  new Gauge({
     name: 'sluice_dead_letters',
-    help: 'Dead letters by status (open, replaying, resolved, failed_again), error kind and reason',
+    help: 'Dead letters by status (open, replaying, resolved, failed_again, superseded), error kind and reason',
     labelNames: ['status', 'error_kind', 'reason'],
     registers: [registry],
     async collect() {
@@ -54,6 +76,15 @@ export function projectionMetrics(pool: Pool): Registry {
     async collect() {
       const { rows } = await pool.query<{ age: number | null }>(`SELECT extract(epoch FROM now() - max(updated_at))::float8 AS age FROM projection_offsets`);
       this.set(rows[0]!.age ?? -1);
+    },
+  });
+  new Gauge({
+    name: 'sluice_projection_errors_open',
+    help: 'Records the projector quarantined (Postgres refused them) and nobody has retried successfully yet',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM projection_errors WHERE status = 'open'`);
+      this.set(rows[0]!.n);
     },
   });
   return registry;

@@ -3,8 +3,9 @@
 // at all and never twice (records below the stored offset are skipped). The row changes
 // are also idempotent on their own (item-transitions.ts), so a duplicated result event
 // changes nothing either. Every write is one multi-row statement per table.
-import type { DeadLettered, DeadLettersReplayed, ItemResult, JobEvent } from '../domain/events.js';
+import type { CommandPlacement, CommandsExpired, DeadLettered, DeadLettersReplayed, ItemResult, JobEvent } from '../domain/events.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { toStorable } from '../domain/storable-text.js';
 import { addTransition, applyResult, TERMINAL_STATUSES, type ItemRow, type ItemStanding, type ItemStatus, type StatusDeltas } from './item-transitions.js';
 
 export interface PartitionBatch<V> {
@@ -13,6 +14,29 @@ export interface PartitionBatch<V> {
   partition: number;
   /** Each record's value and the trace id its headers carry. */
   records: { offset: number; value: V; traceId: string | null }[];
+  /** Records that cannot be applied: kept in projection_errors, in the same transaction as the rest. */
+  quarantined?: QuarantinedRecord[];
+}
+
+/** A record the projector passes over, with why: it is kept to be retried after a fix. */
+export interface QuarantinedRecord {
+  offset: number;
+  jobId: string | null;
+  tenantId: string | null;
+  /** `undecodable`, or the SQLSTATE Postgres refused the record with. */
+  errorCode: string;
+  errorMessage: string;
+  rawValue: Buffer | null;
+}
+
+/**
+ * Postgres refused the data itself (a value it cannot hold, a constraint, a datatype, a
+ * size limit): the same record fails the same way on every retry. Anything else (a lost
+ * connection, a restart, a deadlock) is transient and retried.
+ */
+export function isRefusedData(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54|42804)/.test(code);
 }
 
 export interface ProjectedBatch {
@@ -25,16 +49,51 @@ export interface ProjectedBatch {
 type Apply<V> = (client: PoolClient, values: V[], traceIds: (string | null)[]) => Promise<void>;
 
 async function project<V>(pool: Pool, batch: PartitionBatch<V>, apply: Apply<V>): Promise<ProjectedBatch> {
-  const last = batch.records.at(-1);
-  if (!last) return { applied: 0, skipped: 0 };
+  const quarantined = batch.quarantined ?? [];
+  const last = Math.max(batch.records.at(-1)?.offset ?? -1, quarantined.at(-1)?.offset ?? -1);
+  if (last < 0) return { applied: 0, skipped: 0 };
   return inTransaction(pool, async (client) => {
     const next = await lockOffset(client, batch);
     const fresh = batch.records.filter((r) => r.offset >= next);
-    if (fresh.length > 0) {
-      await apply(client, fresh.map((r) => r.value), fresh.map((r) => r.traceId));
-      await client.query(`UPDATE projection_offsets SET next_offset = $4, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [batch.group, batch.topic, batch.partition, last.offset + 1]);
+    const freshQuarantined = quarantined.filter((r) => r.offset >= next);
+    if (fresh.length > 0) await apply(client, fresh.map((r) => r.value), fresh.map((r) => r.traceId));
+    if (freshQuarantined.length > 0) await storeQuarantined(client, batch, freshQuarantined);
+    if (last >= next) {
+      await client.query(`UPDATE projection_offsets SET next_offset = $4, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [batch.group, batch.topic, batch.partition, last + 1]);
     }
     return { applied: fresh.length, skipped: batch.records.length - fresh.length };
+  });
+}
+
+async function storeQuarantined(client: PoolClient, batch: PartitionBatch<unknown>, records: QuarantinedRecord[]): Promise<void> {
+  await client.query(
+    `INSERT INTO projection_errors (consumer_group, topic, partition, "offset", job_id, tenant_id, error_code, error_message, raw_value)
+     SELECT $1, $2, $3, x."offset", x.job_id, x.tenant_id, x.error_code, x.error_message, decode(x.raw_hex, 'hex')
+     FROM jsonb_to_recordset($4::jsonb) AS x("offset" bigint, job_id text, tenant_id text, error_code text, error_message text, raw_hex text)
+     ON CONFLICT (consumer_group, topic, partition, "offset") DO NOTHING`,
+    [
+      batch.group,
+      batch.topic,
+      batch.partition,
+      // Ids and the message come from a record Postgres refused: keep only what it can store.
+      JSON.stringify(records.map((r) => ({ offset: r.offset, job_id: storable(r.jobId), tenant_id: storable(r.tenantId), error_code: r.errorCode, error_message: toStorable(r.errorMessage.slice(0, 2_000)), raw_hex: r.rawValue?.toString('hex') ?? null }))),
+    ],
+  );
+}
+
+const storable = (text: string | null) => (text === null ? null : toStorable(text));
+
+const APPLY = { jobEvents: applyJobEvents, itemResults: applyItemResults, dlq: applyDeadLetters } as const;
+
+/**
+ * Applies a quarantined record again (after the fix of what refused it) and marks it
+ * resolved, in one transaction; its offset was passed long ago, so no offset moves.
+ * Every projection is idempotent, so a record applied twice changes nothing more.
+ */
+export async function reapplyQuarantined<R extends keyof typeof APPLY>(pool: Pool, errorId: string, role: R, value: Parameters<(typeof APPLY)[R]>[1][number], traceId: string | null): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await (APPLY[role] as Apply<typeof value>)(client, [value], [traceId]);
+    await client.query(`UPDATE projection_errors SET status = 'resolved', resolved_at = now(), last_attempt_at = now(), attempts = attempts + 1 WHERE error_id = $1`, [errorId]);
   });
 }
 
@@ -55,6 +114,7 @@ export const projectItemResults = (pool: Pool, batch: PartitionBatch<ItemResult>
 export const projectDeadLetters = (pool: Pool, batch: PartitionBatch<DeadLettered>) => project(pool, batch, applyDeadLetters);
 
 async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: (string | null)[]): Promise<void> {
+  await lockPlacementPartitions(client, events);
   for (const [i, e] of events.entries()) {
     const body = e.event;
     if ('sluice.JobSubmitted' in body) {
@@ -77,9 +137,15 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: 
         [e.jobId, JSON.stringify(s.profileItemCounts)],
       );
     } else if ('sluice.JobPaused' in body) {
-      await client.query(`UPDATE jobs SET status = 'paused', updated_at = now() WHERE job_id = $1 AND status IN ('submitted', 'running')`, [e.jobId]);
+      await client.query(
+        `UPDATE jobs SET status = 'paused', paused_at = to_timestamp($2 / 1000.0), updated_at = now() WHERE job_id = $1 AND status IN ('submitted', 'running')`,
+        [e.jobId, e.occurredAt],
+      );
     } else if ('sluice.JobResumed' in body) {
-      await client.query(`UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, updated_at = now() WHERE job_id = $1 AND status = 'paused'`, [e.jobId]);
+      await client.query(
+        `UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, paused_at = NULL, updated_at = now() WHERE job_id = $1 AND status = 'paused'`,
+        [e.jobId],
+      );
     } else if ('sluice.JobCancelled' in body) {
       await client.query(
         `UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, to_timestamp($2 / 1000.0)), updated_at = now(),
@@ -87,11 +153,15 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: 
          WHERE job_id = $1`,
         [e.jobId, e.occurredAt],
       );
+    } else if ('sluice.CommandsPlaced' in body) {
+      await storePlacements(client, e.jobId, body['sluice.CommandsPlaced'].placements);
+    } else if ('sluice.CommandsExpired' in body) {
+      await expireCommands(client, body['sluice.CommandsExpired'], e.occurredAt);
     } else {
       await applyReplay(client, e, body['sluice.DeadLettersReplayed']);
     }
   }
-  await settleJobs(client, [...new Set(events.map((e) => e.jobId))]);
+  await settleJobs(client, [...new Set(events.map((e) => e.jobId).filter((id) => id !== ''))]);
 }
 
 const COUNTER_COLUMNS: Record<Exclude<ItemStatus, 'pending'>, string> = {
@@ -101,10 +171,13 @@ const COUNTER_COLUMNS: Record<Exclude<ItemStatus, 'pending'>, string> = {
   cancelled: 'cancelled_items',
   skipped: 'skipped_items',
   dead_lettered: 'dead_lettered_items',
+  superseded: 'superseded_items',
+  expired: 'expired_items',
 };
 
 async function applyItemResults(client: PoolClient, results: ItemResult[], traceIds: (string | null)[]): Promise<void> {
   const keys = { jobs: results.map((r) => r.jobId), indexes: results.map((r) => r.index) };
+  await lockJobs(client, keys.jobs);
   const { rows: existing } = await client.query<{ job_id: string; item_index: string; status: ItemStatus; attempts: number; replay_generation: number }>(
     `SELECT job_id, item_index, status, attempts, replay_generation FROM job_items
      WHERE (job_id, item_index) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) FOR UPDATE`,
@@ -162,6 +235,15 @@ async function applyItemResults(client: PoolClient, results: ItemResult[], trace
   await settleJobs(client, [...activity.keys()]);
 }
 
+/**
+ * Results and expiries of the same job's items are applied one transaction at a time (a
+ * rebuild reads item-results and job-events at once): each sees the other's rows, so an
+ * item is counted once whichever comes first. Jobs are locked in one order: no deadlock.
+ */
+async function lockJobs(client: PoolClient, jobIds: string[]): Promise<void> {
+  await client.query(`SELECT 1 FROM jobs WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE`, [[...new Set(jobIds)]]);
+}
+
 /** An item's projected status changed (from undefined: its first result). */
 interface StatusChange {
   jobId: string;
@@ -194,11 +276,13 @@ async function applyStatusChanges(client: PoolClient, changes: StatusChange[], a
   });
   await client.query(
     `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, first bigint, last bigint, retrying_items bigint,
-                succeeded_items bigint, failed_items bigint, cancelled_items bigint, skipped_items bigint, dead_lettered_items bigint))
+                succeeded_items bigint, failed_items bigint, cancelled_items bigint, skipped_items bigint, dead_lettered_items bigint,
+                superseded_items bigint, expired_items bigint))
      UPDATE jobs j SET
        retrying_items = j.retrying_items + d.retrying_items, succeeded_items = j.succeeded_items + d.succeeded_items,
        failed_items = j.failed_items + d.failed_items, cancelled_items = j.cancelled_items + d.cancelled_items,
        skipped_items = j.skipped_items + d.skipped_items, dead_lettered_items = j.dead_lettered_items + d.dead_lettered_items,
+       superseded_items = j.superseded_items + d.superseded_items, expired_items = j.expired_items + d.expired_items,
        first_activity_at = CASE WHEN d.first IS NULL THEN j.first_activity_at
                                 ELSE LEAST(COALESCE(j.first_activity_at, 'infinity'), to_timestamp(d.first / 1000.0)) END,
        last_activity_at = CASE WHEN d.last IS NULL THEN j.last_activity_at
@@ -216,6 +300,102 @@ async function applyStatusChanges(client: PoolClient, changes: StatusChange[], a
     );
   }
   await settleJobs(client, [...jobIds]);
+}
+
+/**
+ * Where commands were placed and which ranges are gone meet in two kinds of event, read
+ * from different partitions of job-events, in any order, by transactions that run at
+ * once: each would miss the other's uncommitted rows and nothing would expire. So a batch
+ * with either locks the item-commands partitions they name first (in order, before any
+ * row: no deadlock), and the later one sees the earlier one's rows.
+ */
+async function lockPlacementPartitions(client: PoolClient, events: JobEvent[]): Promise<void> {
+  const partitions = new Set<number>();
+  for (const { event } of events) {
+    if ('sluice.CommandsPlaced' in event) for (const placement of event['sluice.CommandsPlaced'].placements) partitions.add(placement.partition);
+    else if ('sluice.CommandsExpired' in event) partitions.add(event['sluice.CommandsExpired'].partition);
+  }
+  for (const partition of [...partitions].sort((a, b) => a - b)) await client.query(`SELECT pg_advisory_xact_lock($1, $2)`, [PLACEMENT_LOCK_SPACE, partition]);
+}
+
+/** The first key of the advisory locks on item-commands partitions (the second is the partition). */
+const PLACEMENT_LOCK_SPACE = 0x51c3;
+
+/** Where a send of the job's commands landed: one row per partition and profile. */
+async function storePlacements(client: PoolClient, jobId: string, placements: CommandPlacement[]): Promise<void> {
+  if (placements.length === 0) return;
+  await client.query(
+    `INSERT INTO command_placements (job_id, partition, profile_id, first_offset, last_offset, offsets, indexes, replay_generation)
+     SELECT $1, partition, profile_id, offsets[1], offsets[array_length(offsets, 1)], offsets, indexes, replay_generation
+     FROM jsonb_to_recordset($2::jsonb) AS x(partition int, profile_id text, offsets bigint[], indexes bigint[], replay_generation int)
+     ON CONFLICT DO NOTHING`,
+    [jobId, JSON.stringify(placements.map((p) => ({ partition: p.partition, profile_id: p.profileId, offsets: p.offsets, indexes: p.indexes, replay_generation: p.replayGeneration })))],
+  );
+  // A gap found before this event was projected (a rebuild reads job-events' partitions in any order).
+  await expirePlaced(client, { jobId });
+}
+
+/** Commands an executor still had to run were gone: the ranges are kept, and what was placed there expires. */
+async function expireCommands(client: PoolClient, gap: CommandsExpired, foundAt: number): Promise<void> {
+  await client.query(
+    `INSERT INTO expired_ranges (topic, partition, from_offset, to_offset, profile_id, log_start, found_at)
+     SELECT $1, $2, from_offset, to_offset, COALESCE(profile_id, ''), $3, to_timestamp($5 / 1000.0)
+     FROM jsonb_to_recordset($4::jsonb) AS x(from_offset bigint, to_offset bigint, profile_id text)
+     ON CONFLICT DO NOTHING`,
+    [gap.topic, gap.partition, gap.logStartOffset, JSON.stringify(gap.ranges.map((r) => ({ from_offset: r.fromOffset, to_offset: r.toOffset, profile_id: r.profileId }))), foundAt],
+  );
+  await expirePlaced(client, { partition: gap.partition });
+}
+
+/**
+ * Every item placed in an expired range (of one job, or of one partition) that has no
+ * outcome yet in the generation placed there ends `expired` in that generation, saying
+ * why; its newest such command decides. (An item replayed since runs from its replay's
+ * command, placed elsewhere: it is not touched.)
+ */
+async function expirePlaced(client: PoolClient, scope: { jobId: string } | { partition: number }): Promise<void> {
+  const filter = 'jobId' in scope ? 'p.job_id = $1' : 'p.partition = $1';
+  const param = 'jobId' in scope ? scope.jobId : scope.partition;
+  const rangeJoin = `JOIN expired_ranges r ON r.partition = p.partition AND r.from_offset <= p.last_offset AND r.to_offset > p.first_offset
+                     AND (r.profile_id = '' OR r.profile_id = p.profile_id)`;
+  const { rows: touched } = await client.query<{ job_id: string }>(`SELECT DISTINCT p.job_id FROM command_placements p ${rangeJoin} WHERE ${filter}`, [param]);
+  if (touched.length === 0) return;
+  await lockJobs(client, touched.map((t) => t.job_id));
+  const { rows } = await client.query<{ job_id: string; item_index: string; profile_id: string; replay_generation: number; operation: string | null; status: ItemStatus | null; attempts: number | null; message: string; found_at: string }>(
+    `WITH placed AS (
+       SELECT p.job_id, u.item_index, p.profile_id, p.replay_generation,
+              'its command was removed from ' || r.topic || ' partition ' || r.partition || ' (log start ' || r.log_start || ') before it ran: retention, or records deleted' AS message,
+              r.found_at
+       FROM command_placements p ${rangeJoin}
+       CROSS JOIN LATERAL unnest(p.offsets, p.indexes) AS u(command_offset, item_index)
+       WHERE u.command_offset >= r.from_offset AND u.command_offset < r.to_offset AND ${filter})
+     SELECT DISTINCT ON (placed.job_id, placed.item_index) placed.job_id, placed.item_index, placed.profile_id, placed.replay_generation, placed.message,
+            extract(epoch FROM placed.found_at) * 1000 AS found_at, j.operation, i.status, i.attempts
+     FROM placed JOIN jobs j ON j.job_id = placed.job_id
+     LEFT JOIN job_items i ON i.job_id = placed.job_id AND i.item_index = placed.item_index
+     WHERE i.status IS NULL
+        OR (i.replay_generation = placed.replay_generation AND i.status IN ('pending', 'retrying'))
+        -- a replay's command (a rebuild may read it before the results it replaced)
+        OR i.replay_generation < placed.replay_generation
+     -- the first gap that covered it, as when it was projected live
+     ORDER BY placed.job_id, placed.item_index, placed.replay_generation DESC, placed.found_at, placed.message`,
+    [param],
+  );
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
+                            last_error_kind, last_error_reason, last_error_message, updated_at)
+     SELECT job_id, item_index, job_id || ':' || item_index, profile_id, COALESCE(operation, ''), 'expired', attempts, replay_generation,
+            'expired', 'COMMAND_EXPIRED', message, to_timestamp(found_at / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, profile_id text, replay_generation int, operation text, attempts int, message text, found_at bigint)
+     ON CONFLICT (job_id, item_index) DO UPDATE SET status = 'expired', last_error_kind = 'expired', last_error_reason = 'COMMAND_EXPIRED',
+       last_error_message = EXCLUDED.last_error_message, updated_at = EXCLUDED.updated_at, trace_id = NULL, projected_at = now()`,
+    [JSON.stringify(rows.map((r) => ({ job_id: r.job_id, item_index: Number(r.item_index), profile_id: r.profile_id, replay_generation: r.replay_generation, operation: r.operation, attempts: r.attempts ?? 0, message: r.message, found_at: Math.round(Number(r.found_at)) })))],
+  );
+  await applyStatusChanges(client, rows.map((r) => ({ jobId: r.job_id, profileId: r.profile_id, from: r.status ?? undefined, to: 'expired' })));
+  // A replay whose command expired did not fix its item: the dead letter may be replayed again.
+  const replayed = rows.filter((r) => r.replay_generation > 0).map((r) => ({ job_id: r.job_id, item_index: Number(r.item_index) }));
+  if (replayed.length > 0) await reconcileDeadLetters(client, replayed);
 }
 
 /**
@@ -270,6 +450,7 @@ async function reconcileDeadLetters(client: PoolClient, items: { job_id: string;
        SELECT d.dead_letter_id, CASE
            WHEN i.replay_generation > d.replay_generation + 1 THEN 'failed_again'
            WHEN i.status = 'succeeded' THEN 'resolved'
+           WHEN i.status = 'superseded' THEN 'superseded'
            WHEN i.status IN ('pending', 'retrying') THEN 'replaying'
            ELSE 'failed_again' END AS status
        FROM k JOIN dead_letters d USING (job_id, item_index)
@@ -291,14 +472,16 @@ async function settleJobs(client: PoolClient, jobIds: string[]): Promise<void> {
          WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN
            -- cancelled only if the cancel stopped something; one that came after the end changed nothing
            CASE WHEN cancel_requested_at IS NOT NULL AND cancelled_items > 0 THEN 'cancelled'
-                WHEN failed_items + dead_lettered_items > 0 THEN 'completed_with_errors' ELSE 'completed' END
+                WHEN failed_items + dead_lettered_items + expired_items > 0 THEN 'completed_with_errors' ELSE 'completed' END
          WHEN status = 'submitted' AND first_activity_at IS NOT NULL THEN 'running'
          -- a replay sent finished items back: the job runs again until they end
          WHEN status IN ('completed', 'completed_with_errors') THEN 'running'
          ELSE status END,
        -- the last activity, not the moment the projector saw the last item end: the same
        -- whatever order a rebuild reads the topics in
-       finished_at = CASE WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN last_activity_at ELSE NULL END
+       finished_at = CASE WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN last_activity_at ELSE NULL END,
+       -- a job that ended is not paused, whatever order a rebuild reads its events in
+       paused_at = CASE WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN NULL ELSE paused_at END
      WHERE job_id = ANY($1::text[])`,
     [jobIds],
   );

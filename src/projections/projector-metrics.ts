@@ -16,7 +16,8 @@ export class ProjectorMetrics {
   readonly records = new Counter({ name: 'sluice_projector_records_total', help: 'Records projected, by topic role (jobEvents, itemResults, dlq)', labelNames: ['topic_role'], registers: [this.registry] });
   readonly rows = new Counter({ name: 'sluice_projector_rows_applied_total', help: 'Records that changed the projections (replays of records already applied do not), by topic role', labelNames: ['topic_role'], registers: [this.registry] });
   readonly batchSeconds = new Histogram({ name: 'sluice_projector_batch_duration_seconds', help: 'Time to decode a batch and store it in one Postgres transaction', labelNames: ['topic_role'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [this.registry] });
-  readonly undecodable = new Counter({ name: 'sluice_projector_undecodable_total', help: 'Records that could not be decoded and were passed over (never written by Sluice)', labelNames: ['topic'], registers: [this.registry] });
+  readonly undecodable = new Counter({ name: 'sluice_projector_undecodable_total', help: 'Records that could not be decoded and were quarantined in projection_errors (never written by Sluice)', labelNames: ['topic'], registers: [this.registry] });
+  readonly quarantined = new Counter({ name: 'sluice_projector_quarantined_total', help: 'Records Postgres refused (a value, a constraint), kept in projection_errors while the partition went on', labelNames: ['topic_role'], registers: [this.registry] });
   /** Read when the metrics are scraped. */
   lagSource: () => Promise<PartitionLag[]> = async () => [];
 

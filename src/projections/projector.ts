@@ -12,7 +12,7 @@ import type { Serde } from '../kafka/serde.js';
 import type { TopicRole, Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { traceIdOf, traceparentIn } from '../telemetry/tracing.js';
-import { projectDeadLetters, projectItemResults, projectJobEvents, storedOffsets, type PartitionBatch, type ProjectedBatch } from './projection-store.js';
+import { isRefusedData, projectDeadLetters, projectItemResults, projectJobEvents, storedOffsets, type PartitionBatch, type ProjectedBatch, type QuarantinedRecord } from './projection-store.js';
 import type { PartitionLag, ProjectorMetrics } from './projector-metrics.js';
 
 export interface ProjectorOptions {
@@ -109,19 +109,55 @@ export class Projector {
   }
 
   private async projectAs<R extends ProjectedRole>(role: R, batch: Batch): Promise<{ result: ProjectedBatch; values: TopicValues[R][] }> {
-    const records: PartitionBatch<TopicValues[R]>['records'] = [];
+    type Entry = PartitionBatch<TopicValues[R]>['records'][number];
+    const records: Entry[] = [];
+    const quarantined: QuarantinedRecord[] = [];
+    const raw = new Map<number, Buffer | null>();
     for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      raw.set(offset, message.value);
       try {
-        records.push({ offset: Number(message.offset), value: await this.o.serde.decode(role, message.value!), traceId: traceIdOf(traceparentIn(message.headers)) });
+        records.push({ offset, value: await this.o.serde.decode(role, message.value!), traceId: traceIdOf(traceparentIn(message.headers)) });
       } catch (error) {
-        // Nothing Sluice writes fails to decode; a foreign record is logged, counted and passed over.
+        // Nothing Sluice writes fails to decode; a foreign record is kept aside, counted and passed over.
         this.o.metrics?.undecodable.inc({ topic: batch.topic });
-        this.o.logger.error({ err: error, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'projector: undecodable record skipped');
+        this.o.logger.error({ err: error, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'projector: undecodable record quarantined');
+        quarantined.push({ offset, jobId: null, tenantId: null, errorCode: 'undecodable', errorMessage: (error as Error).message, rawValue: message.value });
       }
     }
     const project = PROJECTIONS[role] as (pool: Pool, b: PartitionBatch<TopicValues[R]>) => Promise<ProjectedBatch>;
-    const result = await project(this.o.pool, { group: this.offsetsGroup, topic: batch.topic, partition: batch.partition, records });
+    const partitionBatch = { group: this.offsetsGroup, topic: batch.topic, partition: batch.partition };
+    let result: ProjectedBatch;
+    try {
+      result = await project(this.o.pool, { ...partitionBatch, records, quarantined });
+    } catch (error) {
+      if (!isRefusedData(error)) throw error; // transient: kafkajs hands the batch over again
+      // Postgres refused something in the batch: one record at a time, in offset order, to
+      // find which; those are quarantined and the partition goes on (guarantee 10).
+      result = { applied: 0, skipped: 0 };
+      const entries = [...records.map((r) => ({ offset: r.offset, record: r })), ...quarantined.map((q) => ({ offset: q.offset, quarantine: q }))].sort((a, b) => a.offset - b.offset);
+      for (const entry of entries) {
+        let one: ProjectedBatch;
+        if ('quarantine' in entry) one = await project(this.o.pool, { ...partitionBatch, records: [], quarantined: [entry.quarantine] });
+        else {
+          try {
+            one = await project(this.o.pool, { ...partitionBatch, records: [entry.record] });
+          } catch (refused) {
+            if (!isRefusedData(refused)) throw refused;
+            one = await project(this.o.pool, { ...partitionBatch, records: [], quarantined: [this.quarantine(role, batch, entry.record, raw.get(entry.offset) ?? null, refused)] });
+          }
+        }
+        result = { applied: result.applied + one.applied, skipped: result.skipped + one.skipped };
+      }
+    }
     return { result, values: records.map((r) => r.value) };
+  }
+
+  private quarantine(role: ProjectedRole, batch: Batch, record: { offset: number; value: TopicValues[ProjectedRole] }, rawValue: Buffer | null, error: Error & { code: string }): QuarantinedRecord {
+    const job = jobOf(record.value);
+    this.o.metrics?.quarantined.inc({ topic_role: role });
+    this.o.logger.error({ err: error, topic: batch.topic, partition: batch.partition, offset: record.offset, jobId: job?.jobId, tenantId: job?.tenantId }, 'projector: record Postgres refused quarantined; the partition goes on');
+    return { offset: record.offset, jobId: job?.jobId ?? null, tenantId: job?.tenantId ?? null, errorCode: error.code, errorMessage: error.message, rawValue };
   }
 }
 

@@ -4,7 +4,8 @@
 // and keeps the old ones in a `replaced_*` schema. A projection bug is fixed by
 // deploying the fixed projector and rebuilding. The live projector must be stopped
 // while this runs: with it running, events it projects into the old tables during the
-// swap could be missed by the new ones, so a group with members is refused.
+// swap could be missed by the new ones, so a group with members is refused, and the
+// projectors and a rebuild exclude each other through a Postgres lock (rebuild-lock.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import { createPool, inTransaction, type Pool } from '../db/pool.js';
@@ -13,8 +14,11 @@ import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Projector } from './projector.js';
+import { holdRebuildLock, RebuildConflict, type HeldLock } from './rebuild-lock.js';
 
-export const PROJECTION_TABLES = ['jobs', 'job_profiles', 'job_items', 'dead_letters', 'replays', 'projection_offsets'] as const;
+export { RebuildConflict } from './rebuild-lock.js';
+
+export const PROJECTION_TABLES = ['jobs', 'job_profiles', 'job_items', 'dead_letters', 'replays', 'projection_offsets', 'projection_errors', 'command_placements', 'expired_ranges'] as const;
 
 export interface RebuildOptions {
   kafka: Kafka;
@@ -34,30 +38,33 @@ export interface RebuildResult {
   records: number;
 }
 
-export class ProjectorRunning extends Error {
-  override readonly name = 'ProjectorRunning';
-}
-
 export async function rebuildProjections(o: RebuildOptions): Promise<RebuildResult> {
   const { groups } = await o.admin.describeGroups([o.projectorGroup]);
   const members = groups[0]?.members.length ?? 0;
-  if (members > 0) throw new ProjectorRunning(`the projector group ${o.projectorGroup} has ${members} live member(s): stop the projectors, rebuild, then start them again`);
+  if (members > 0) throw new RebuildConflict(`the projector group ${o.projectorGroup} has ${members} live member(s): stop the projectors, rebuild, then start them again`);
 
   const stamp = Date.now().toString(36);
   const fresh = `rebuild_${stamp}`;
   const replaced = `replaced_${stamp}`;
-  const live = createPool({ url: o.databaseUrl, max: 2, applicationName: 'sluice-rebuild' });
+  const live = createPool({ url: o.databaseUrl, max: 3, applicationName: 'sluice-rebuild' });
   const target = createPool({ url: o.databaseUrl, max: 4, applicationName: 'sluice-rebuild', schema: fresh });
+  let lock: HeldLock | undefined;
   try {
+    lock = await holdRebuildLock(live, o.projectorGroup, (error) => o.logger.error({ err: error }, 'rebuild lost the connection holding its lock; a projector could start now'));
     await live.query(`CREATE SCHEMA ${fresh}`);
     for (const table of PROJECTION_TABLES) await live.query(`CREATE TABLE ${fresh}.${table} (LIKE public.${table} INCLUDING ALL)`);
     const records = await replayAll(o, target, `${o.projectorGroup}.rebuild.${stamp}`);
     await inTransaction(live, async (client) => {
+      // Views name their tables by identity, not by name: moved with the old tables, they
+      // would go on reading them. Their definitions, read while the names still mean the
+      // live tables, are made again over the fresh ones.
+      const { rows: views } = await client.query<{ viewname: string; definition: string }>(`SELECT viewname, definition FROM pg_views WHERE schemaname = 'public'`);
       await client.query(`CREATE SCHEMA ${replaced}`);
       for (const table of PROJECTION_TABLES) {
         await client.query(`ALTER TABLE public.${table} SET SCHEMA ${replaced}`);
         await client.query(`ALTER TABLE ${fresh}.${table} SET SCHEMA public`);
       }
+      for (const view of views) await client.query(`CREATE OR REPLACE VIEW public.${view.viewname} AS ${view.definition}`);
       await client.query(`DROP SCHEMA ${fresh}`);
     });
     return { replacedSchema: replaced, records };
@@ -65,6 +72,7 @@ export async function rebuildProjections(o: RebuildOptions): Promise<RebuildResu
     await live.query(`DROP SCHEMA IF EXISTS ${fresh} CASCADE`).catch(() => undefined);
     throw error;
   } finally {
+    await lock?.release();
     await target.end();
     await live.end();
   }

@@ -1,6 +1,7 @@
 // An executor in-process over a test's own topics, calling a test simulator, plus a
 // collector that follows item-results and the DLQ the way the projections will.
 import type { Kafka } from 'kafkajs';
+import type { ApiClient } from '../../src/domain/api-client.js';
 import { executorSettings, openExecutorRuntime, type ExecutorRuntime } from '../../src/app/executor-runtime.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DeadLettered, ItemResult } from '../../src/domain/events.js';
@@ -25,8 +26,9 @@ export function executorConfig(config: Config, simulatorUrl: string, env: Record
   return base;
 }
 
-export function startTestExecutor(config: Config): Promise<ExecutorRuntime> {
-  return openExecutorRuntime(config, testLogger(), executorSettings(config));
+/** `api`: a client to call instead of the configured one (a wrapper that misbehaves on purpose). */
+export function startTestExecutor(config: Config, api?: ApiClient): Promise<ExecutorRuntime> {
+  return openExecutorRuntime(config, testLogger(), executorSettings(config), api);
 }
 
 export const terminal = (r: ItemResult) => !('sluice.ItemRetrying' in r.outcome);

@@ -32,7 +32,7 @@ export async function openTestPipeline(opts: { simulator: SimulatorConfigInput; 
   const reader = await openKafkaReader(config, producer);
   const outcomes = await OutcomeCollector.start(reader.kafka, reader.serde, producer.topics);
   const executor = opts.startExecutor === false ? undefined : await startTestExecutor(config);
-  return {
+  const pipeline: TestPipeline = {
     config,
     sim,
     producer,
@@ -44,8 +44,9 @@ export async function openTestPipeline(opts: { simulator: SimulatorConfigInput; 
       if (submitted.type !== 'accepted') throw new Error(`submission not accepted: ${JSON.stringify(submitted)}`);
       return submitted.jobId;
     },
+    /** Closes the executor the pipeline holds now (a test may have replaced it). */
     async close() {
-      await executor?.close();
+      await pipeline.executor?.close();
       await outcomes.close();
       await reader.close();
       await producer.close();
@@ -53,6 +54,7 @@ export async function openTestPipeline(opts: { simulator: SimulatorConfigInput; 
       await db.drop();
     },
   };
+  return pipeline;
 }
 
 /** `count` keyword bid updates of one profile, keyword i set to `bid(i)`. */

@@ -1,6 +1,7 @@
 // Sluice processes (`sluice api`, `sluice executor`) as real child processes, for tests
 // that kill them with SIGKILL or stop them with SIGTERM, and one-shot CLI commands run
 // to their end.
+import { appendFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT, type Config } from '../../src/config.js';
@@ -37,8 +38,11 @@ export async function startSluiceProcess(args: string[], env: Record<string, str
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   const listeners: (() => void)[] = [];
+  // SLUICE_TEST_LOG_DIR keeps every child's log in a file of its own (for a chaos run's post-mortem).
+  const logFile = process.env.SLUICE_TEST_LOG_DIR ? join(process.env.SLUICE_TEST_LOG_DIR, `${args[0]}-${child.pid}.log`) : undefined;
   child.stderr!.on('data', (chunk: Buffer) => {
     logs += chunk.toString();
+    if (logFile) appendFileSync(logFile, chunk);
     for (const l of listeners) l();
   });
   const ready = await new Promise<string>((resolve, reject) => {

@@ -4,7 +4,7 @@ import { assembleSchema, loadSchemaFiles } from '../../src/kafka/avro-schemas.js
 import { topicSpecs } from '../../src/kafka/topics.js';
 import { sampleEvents } from '../helpers/sample-events.js';
 
-const topics = topicSpecs({ topicPrefix: 'sluice.', itemPartitions: 12 });
+const topics = topicSpecs({ topicPrefix: 'sluice.', itemPartitions: 12, commandRetentionMs: 86_400_000 });
 
 describe('topic value schemas', () => {
   it('assemble into self-contained schemas that avsc accepts', () => {

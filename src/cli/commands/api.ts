@@ -14,7 +14,7 @@ export function registerApiCommand(program: Command): void {
       const { config } = cliContext();
       const logger = createLogger({ level: config.logLevel, service: 'api' });
       const runtime = await openProducerRuntime(config, logger);
-      const app = await buildApiServer({ runtime, logger, requestsPerMinute: config.api.requestsPerMinute });
+      const app = await buildApiServer({ runtime, logger, requestsPerMinute: config.api.requestsPerMinute, authFailuresPerMinute: config.api.authFailuresPerMinute, streamsPerToken: config.api.streamsPerToken, metricsToken: config.api.metricsToken });
       const address = await app.listen({ host: config.api.host, port: opts.port === undefined ? config.api.port : Number(opts.port) });
       console.log(`Sluice API on ${address} (OpenAPI at ${address}/openapi.json)`);
       closeOnSignals(async () => {

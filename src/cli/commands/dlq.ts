@@ -76,10 +76,12 @@ export function registerDlqCommands(program: Command): void {
           tenantId: opts.tenant,
           action: 'dead_letters.replay',
           target: answer.type === 'replayed' ? (answer.replayId ?? undefined) : undefined,
-          outcome: answer.type === 'invalid-patch' ? 'invalid' : answer.type === 'replayed' && answer.replayed === 0 ? 'refused' : 'ok',
-          detail: { filter: filterOf(opts), dryRun: opts.dryRun ?? false, patched: opts.patch !== undefined },
+          outcome: answer.type === 'invalid-patch' || answer.type === 'invalid-request' ? 'invalid' : answer.type === 'replayed' && answer.replayed === 0 ? 'refused' : 'ok',
+          // A request refused for what it holds is recorded by the field, not the text Postgres refuses.
+          detail: answer.type === 'invalid-request' ? { invalidField: answer.field } : { filter: filterOf(opts), dryRun: opts.dryRun ?? false, patched: opts.patch !== undefined },
           by: opts.by,
         });
+        if (answer.type === 'invalid-request') throw new Error(`${answer.field}: ${answer.reason}; nothing was replayed`);
         if (answer.type === 'invalid-patch') {
           for (const e of answer.errors) console.error(`dead letter ${e.deadLetterId}: ${e.field}: ${e.reason}`);
           throw new Error(`the patch does not fit ${answer.errorCount} item(s); nothing was replayed`);
@@ -158,7 +160,7 @@ async function sendReplay(runtime: ProducerRuntime, opts: ReplayOptions): Promis
   }
 }
 
-function printPlan(answer: Exclude<ReplayAnswer, { type: 'invalid-patch' }>): void {
+function printPlan(answer: Exclude<ReplayAnswer, { type: 'invalid-patch' | 'invalid-request' }>): void {
   const verb = answer.type === 'dry-run' ? 'would replay' : 'replayed';
   console.log(`${answer.selected} dead letter(s) selected; ${verb} ${answer.replayed}`);
   if (answer.groups.length > 0) {

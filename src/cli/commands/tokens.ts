@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { TOKEN_SCOPES, createApiTokens, type TokenInfo, type TokenScope } from '../../db/api-tokens.js';
 import { AUDIT_OUTCOMES, createAuditLog, type AuditOutcome } from '../../db/audit-log.js';
 import { createSubmittedJobs } from '../../db/submitted-jobs.js';
+import type { Pool } from '../../db/pool.js';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { cliActor, recordCliAction, withPool } from '../context.js';
 
@@ -83,8 +84,10 @@ export function registerAuditCommand(program: Command): void {
     .option('--since <time>', 'at or after (ISO 8601)')
     .option('--limit <n>', 'how many', '50')
     .option('--json', 'one JSON object per line')
-    .action((opts: { tenant?: string; target?: string; action?: string; outcome?: string; since?: string; limit: string; json?: boolean }) =>
+    .option('--auth-failures', 'instead: requests refused for their token, counted per client address and minute')
+    .action((opts: { tenant?: string; target?: string; action?: string; outcome?: string; since?: string; limit: string; json?: boolean; authFailures?: boolean }) =>
       withPool(async (pool) => {
+        if (opts.authFailures) return printAuthFailures(pool, opts);
         if (opts.outcome !== undefined && !(AUDIT_OUTCOMES as readonly string[]).includes(opts.outcome)) throw new Error(`--outcome: "${opts.outcome}" is not one of ${AUDIT_OUTCOMES.join(', ')}`);
         if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new Error(`--since: "${opts.since}" is not an ISO 8601 time`);
         const limit = Number(opts.limit);
@@ -98,6 +101,17 @@ export function registerAuditCommand(program: Command): void {
         for (const e of entries) console.log([e.at.toISOString(), e.actor, e.tenantId ?? '-', e.action, e.target ?? '-', e.outcome, e.source].join('\t'));
       }),
     );
+}
+
+async function printAuthFailures(pool: Pool, opts: { since?: string; limit: string; json?: boolean }): Promise<void> {
+  if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new Error(`--since: "${opts.since}" is not an ISO 8601 time`);
+  const rows = await createAuditLog(pool).authFailures({ since: opts.since ? new Date(opts.since) : undefined, limit: Number(opts.limit) || 50 });
+  if (opts.json) {
+    for (const r of rows) console.log(JSON.stringify(r));
+    return;
+  }
+  console.log(['MINUTE', 'FROM', 'FAILURES', 'LAST REASON', 'LAST USER AGENT'].join('\t'));
+  for (const r of rows) console.log([r.minute.toISOString(), r.source, r.failures, r.lastReason, r.lastUserAgent ?? '-'].join('\t'));
 }
 
 function scopeOf(value: string): TokenScope {

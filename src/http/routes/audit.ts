@@ -18,7 +18,7 @@ export function registerAuditRoutes(app: FastifyInstance, audit: AuditLog): void
             target: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
             action: { type: 'string', pattern: '^[a-z_.]{1,64}$' },
             outcome: { type: 'string', enum: AUDIT_OUTCOMES },
-            since: { type: 'string', format: 'date-time' },
+            since: { type: 'string', format: 'instant' },
             before: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' },
             limit: PAGE_LIMIT,
           },

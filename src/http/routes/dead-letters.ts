@@ -4,9 +4,10 @@
 // a selection, with an optional payload patch and rate cap) and
 // GET /v1/dead-letters/replays/:replayId (how a replay's dead letters stand).
 import type { FastifyInstance } from 'fastify';
-import type { DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
+import { MAX_REPLAY_RATE, MIN_REPLAY_RATE, type DeadLetterReplayer } from '../../producers/dead-letter-replay.js';
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
 import { actorOf, principalOf, tenantOf } from '../access.js';
+import { ReplaysInFlight } from '../replays-in-flight.js';
 import { CURSOR, errorBody, header, idParams, PAGE_LIMIT, UUID } from '../request-context.js';
 
 // Names as Sluice and the API write them: letters, digits and . _ - (nothing else can match).
@@ -17,12 +18,13 @@ const filterProperties = {
   operation: name,
   errorKind: name,
   reason: name,
-  since: { type: 'string', format: 'date-time' },
-  until: { type: 'string', format: 'date-time' },
+  since: { type: 'string', format: 'instant' },
+  until: { type: 'string', format: 'instant' },
   status: { type: 'string', enum: DEAD_LETTER_STATUSES },
 } as const;
 
 export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: DeadLetterQueries, replayer: DeadLetterReplayer): void {
+  const sending = new ReplaysInFlight();
   app.get(
     '/v1/dead-letters',
     {
@@ -70,9 +72,13 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
         params: idParams('replayId'),
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { replayId } = req.params as { replayId: string };
-      return { replayId, ...(await deadLetters.replayOutcome(tenantOf(req), replayId)) };
+      const tenantId = tenantOf(req);
+      const inFlight = sending.get(tenantId, replayId);
+      // Another tenant's replay (or none) is not found, like every other foreign id.
+      if (!inFlight && !(await deadLetters.replayExists(tenantId, replayId))) return reply.code(404).send({ error: 'not_found', message: `no replay ${replayId}` });
+      return { replayId, ...(inFlight ? { sending: inFlight } : {}), ...(await deadLetters.replayOutcome(tenantId, replayId)) };
     },
   );
 
@@ -87,7 +93,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
           properties: {
             filter: { type: 'object', properties: filterProperties, additionalProperties: false },
             patch: { type: 'object', minProperties: 1, maxProperties: 32 },
-            rate: { type: 'number', exclusiveMinimum: 0, maximum: 100_000 },
+            rate: { type: 'number', minimum: MIN_REPLAY_RATE, maximum: MAX_REPLAY_RATE },
             dryRun: { type: 'boolean' },
           },
           required: ['filter'],
@@ -98,26 +104,42 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
     },
     async (req, reply) => {
       const body = req.body as { filter: DeadLetterFilter; patch?: Record<string, unknown>; rate?: number; dryRun?: boolean };
-      const answer = await replayer.replay({
-        tenantId: tenantOf(req),
+      const tenantId = tenantOf(req);
+      let started: string | undefined; // the replay's id once it is under way
+      const answer = await replayer.start({
+        tenantId,
         filter: body.filter,
         patch: body.patch,
         ratePerSecond: body.rate,
         dryRun: body.dryRun,
         requestedBy: actorOf(principalOf(req)),
         traceparent: header(req, 'traceparent'),
+        onProgress: (sent) => started && sending.progress(started, sent),
       });
-      req.audit = { target: answer.type === 'replayed' ? (answer.replayId ?? undefined) : undefined, detail: { filter: body.filter, dryRun: body.dryRun ?? false, patched: body.patch !== undefined } };
+      req.audit = { target: answer.type === 'replayed' || answer.type === 'started' ? (answer.replayId ?? undefined) : undefined, detail: { filter: body.filter, dryRun: body.dryRun ?? false, patched: body.patch !== undefined } };
+      if (answer.type === 'invalid-request') return reply.code(400).send({ error: 'invalid_request', message: `${answer.field}: ${answer.reason}` });
       if (answer.type === 'invalid-patch') {
         const message = answer.errors.map((e) => `dead letter ${e.deadLetterId}: ${e.field}: ${e.reason}`).join('; ');
         return reply.code(400).send({ error: 'invalid_patch', message: `${answer.errorCount} problem(s): ${message}`, errors: answer.errors, errorCount: answer.errorCount });
       }
       if (answer.type === 'dry-run') return answer;
-      if (answer.replayed === 0) {
+      if (answer.type === 'replayed') {
+        // Nothing was left to send (or only superseded items, whose results are already out).
         const why = answer.skipped.map((s) => `${s.reason} (${s.count})`).join('; ');
         return reply.code(409).send({ error: 'nothing_to_replay', message: answer.selected === 0 ? 'no dead letters match the filter' : `nothing replayed: ${why}`, ...answer });
       }
-      return reply.code(202).send({ ...answer, links: { outcome: `/v1/dead-letters/replays/${answer.replayId}` } });
+      // Sending goes on after the answer (paced at `rate`): its progress is at the outcome link.
+      const { done, ...planned } = answer;
+      started = answer.replayId;
+      sending.begin(tenantId, answer.replayId, answer.replayed);
+      done.then(
+        (finished) => sending.end(answer.replayId, finished.type === 'replayed' ? finished.replayed : answer.replayed),
+        (error: unknown) => {
+          sending.fail(answer.replayId, (error as Error).message);
+          req.log.error({ err: error, replayId: answer.replayId }, 'replay failed while sending; what was sent stands, the rest is still open');
+        },
+      );
+      return reply.code(202).send({ ...planned, status: 'sending', links: { outcome: `/v1/dead-letters/replays/${answer.replayId}` } });
     },
   );
 }

@@ -5,24 +5,35 @@
 // GET /v1/jobs/:jobId/events, a Server-Sent Events stream with a `progress` event
 // whenever the job's projection changes (checked at most twice a second) and a last one
 // with the final status, after which the stream ends.
+import { LABEL_PAIR } from '../../domain/job-labels.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, type JobStatus } from '../../projections/job-progress.js';
 import type { ItemView, ProjectionQueries, ResultSet } from '../../projections/job-queries.js';
-import { tenantOf } from '../access.js';
+import { principalOf, tenantOf } from '../access.js';
 import { CURSOR, errorBody, idParams, PAGE_LIMIT } from '../request-context.js';
 
 const POLL_MS = 500;
 const params = idParams('jobId');
 
 const JOB_STATUSES: JobStatus[] = ['submitted', 'running', 'paused', 'cancelled', 'completed', 'completed_with_errors'];
-const ITEM_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered'];
-const LABEL = /^([A-Za-z0-9._-]{1,64}):(.{0,256})$/;
+const ITEM_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired'];
 type ExportRow = ItemView | { index: number; status: 'pending' };
 const CSV_COLUMNS = ['index', 'itemId', 'profileId', 'operation', 'status', 'attempts', 'errorKind', 'errorReason', 'errorMessage'] as const;
 
-export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQueries): void {
+export interface StreamLimits {
+  /** Whether the token a stream was opened with may still read (asked every few seconds). */
+  stillValid: (tokenId: string) => Promise<boolean>;
+  /** Streams one token may hold open at once. */
+  streamsPerToken: number;
+}
+
+/** How often an open stream asks whether its token was revoked or has expired. */
+const TOKEN_RECHECK_MS = 2_000;
+
+export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQueries, streams: StreamLimits): void {
+  const openStreams = new Map<string, number>(); // token id → streams open
   const readProgress = queries.progress;
   app.get(
     '/v1/jobs',
@@ -34,9 +45,9 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
           type: 'object',
           properties: {
             status: { type: 'string', enum: JOB_STATUSES },
-            label: { type: 'string', pattern: LABEL.source },
-            submittedAfter: { type: 'string', format: 'date-time' },
-            submittedBefore: { type: 'string', format: 'date-time' },
+            label: { type: 'string', pattern: LABEL_PAIR.source },
+            submittedAfter: { type: 'string', format: 'instant' },
+            submittedBefore: { type: 'string', format: 'instant' },
             limit: PAGE_LIMIT,
             cursor: CURSOR,
           },
@@ -47,7 +58,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
     },
     async (req) => {
       const q = req.query as { status?: JobStatus; label?: string; submittedAfter?: string; submittedBefore?: string; limit?: string; cursor?: string };
-      const label = q.label?.match(LABEL);
+      const label = q.label?.match(LABEL_PAIR);
       return queries.jobs(tenantOf(req), {
         status: q.status,
         label: label ? { key: label[1]!, value: label[2]! } : undefined,
@@ -131,31 +142,50 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
 
   const events = {
     config: { access: { allow: 'job-read', action: 'job.events', target: 'jobId' } },
-    schema: { summary: "A job's progress as Server-Sent Events, until its final status", params, response: { 404: errorBody } },
+    schema: { summary: "A job's progress as Server-Sent Events, until its final status (or until its token is revoked or expires)", params, response: { 404: errorBody, 429: errorBody } },
   } as const;
   app.get('/v1/jobs/:jobId/events', events, async (req, reply) => {
     const { jobId } = req.params as { jobId: string };
-    const tenantId = tenantOf(req);
+    const { tenantId, tokenId } = principalOf(req);
+    if ((openStreams.get(tokenId) ?? 0) >= streams.streamsPerToken) {
+      return reply.code(429).send({ error: 'too_many_streams', message: `a token may hold ${streams.streamsPerToken} progress streams open at once; close one first` });
+    }
     let progress = await readProgress(tenantId, jobId);
     if (!progress) return reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
     await reply.recordAccess(200);
     reply.hijack();
+    openStreams.set(tokenId, (openStreams.get(tokenId) ?? 0) + 1);
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    let closed = false;
-    req.raw.on('close', () => (closed = true));
-    let sent = '';
-    while (!closed && progress) {
-      const text = JSON.stringify(progress);
-      if (text !== sent) {
-        res.write(`event: progress\ndata: ${text}\n\n`);
-        sent = text;
+    try {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      let closed = false;
+      req.raw.on('close', () => (closed = true));
+      let sent = '';
+      let checkedAt = Date.now();
+      while (!closed && progress) {
+        const text = JSON.stringify(progress);
+        if (text !== sent) {
+          res.write(`event: progress\ndata: ${text}\n\n`);
+          sent = text;
+        }
+        if (FINAL_STATUSES.includes(progress.status)) break;
+        await sleep(POLL_MS);
+        if (Date.now() - checkedAt >= TOKEN_RECHECK_MS) {
+          checkedAt = Date.now();
+          // A revoked or expired token reads nothing more: the stream says why and ends.
+          if (!(await streams.stillValid(tokenId))) {
+            res.write(`event: end\ndata: ${JSON.stringify({ reason: 'the token was revoked or has expired' })}\n\n`);
+            break;
+          }
+        }
+        progress = await readProgress(tenantId, jobId);
       }
-      if (FINAL_STATUSES.includes(progress.status)) break;
-      await sleep(POLL_MS);
-      progress = await readProgress(tenantId, jobId);
+    } finally {
+      const left = (openStreams.get(tokenId) ?? 1) - 1;
+      if (left > 0) openStreams.set(tokenId, left);
+      else openStreams.delete(tokenId);
+      res.end();
     }
-    res.end();
   });
 }
 

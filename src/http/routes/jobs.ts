@@ -1,25 +1,35 @@
 // POST /v1/jobs (JSON, NDJSON or CSV) and POST /v1/jobs/:id/{pause,resume,cancel}.
-// Bodies in NDJSON and CSV arrive as streams and are read as they come in.
+// Submission bodies arrive as streams: NDJSON and CSV are read as they come in, JSON is
+// read whole (up to its cap) and parsed without holding up the api.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { ControlAction } from '../../domain/job-control.js';
+import { parseLabelPairs } from '../../domain/job-labels.js';
 import type { ProducerRuntime } from '../../app/producer-runtime.js';
-import { csvItems, limitBytes, ndjsonItems, valueItems } from '../../producers/item-sources.js';
+import { csvItems, limitBytes, ndjsonItems, type SourceItem } from '../../producers/item-sources.js';
+import { readJsonJobBody, type JsonJobHeader } from '../../producers/json-job-body.js';
 import type { JobRequest, SubmitResult } from '../../producers/job-submitter.js';
 import { tenantOf } from '../access.js';
-import { errorBody, header, idParams } from '../request-context.js';
-
-const LABEL = /^([A-Za-z0-9._-]{1,64}):(.{0,256})$/;
-
+import { errorBody, header, idParams, mediaTypeOf } from '../request-context.js';
 
 const jobLinks = {
   type: 'object',
   properties: { self: { type: 'string' }, items: { type: 'string' }, events: { type: 'string' } },
 } as const;
 
-export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime): void {
-  const { catalogue } = runtime;
+export async function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime, jsonBodyLimitBytes: number): Promise<void> {
+  // Submission bodies of every type arrive as streams, JSON too: a large JSON job is parsed
+  // off the main thread (producers/json-job-body.ts), never by Fastify in the request's turn.
+  await app.register(async (submissions) => {
+    submissions.removeContentTypeParser('application/json');
+    submissions.addContentTypeParser('application/json', (_req, payload, done) => done(null, payload));
+    registerSubmit(submissions, runtime, jsonBodyLimitBytes);
+  });
+  registerControl(app, runtime);
+}
 
+function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBodyLimitBytes: number): void {
+  const { catalogue } = runtime;
   app.post(
     '/v1/jobs',
     {
@@ -41,18 +51,8 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
         },
         body: {
           content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                properties: {
-                  operation: { type: 'string', maxLength: 128 },
-                  labels: { type: 'object', additionalProperties: { type: 'string', maxLength: 256 }, maxProperties: 32 },
-                  items: { type: 'array', items: {} },
-                },
-                required: ['items'],
-                additionalProperties: false,
-              },
-            },
+            // Described, not validated by Fastify: every body is a stream, checked as it is read.
+            'application/json': { schema: { description: '{operation?: string, labels?: {key: value}, items: [{profileId, operation?, payload}]}' } },
             'application/x-ndjson': { schema: { description: 'one item per line' } },
             'text/csv': { schema: { description: 'header row, then one item per row' } },
           },
@@ -75,33 +75,37 @@ export function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime
         return reply.code(400).send({ error: 'invalid_request', message: 'a body is required: application/json, application/x-ndjson or text/csv' });
       }
       const query = req.query as { operation?: string; label?: string | string[] };
-      const json = isStream(req.body) ? undefined : (req.body as { operation?: string; labels?: Record<string, string>; items: unknown[] });
-      const labels = json?.labels ?? parseLabels(query.label);
-      if (typeof labels === 'string') return reply.code(400).send({ error: 'invalid_job', message: labels });
+      const pairs = parseLabelPairs(query.label === undefined ? [] : Array.isArray(query.label) ? query.label : [query.label]);
+      if (!pairs.ok) return reply.code(400).send({ error: 'invalid_job', message: pairs.reason });
+      const media = mediaTypeOf(req);
+      const body = req.body as Readable;
+      let json: { header: JsonJobHeader; items: AsyncIterable<SourceItem> } | undefined;
+      if (media === 'application/json') {
+        const read = await readJsonJobBody(await collect(limitBytes(body, jsonBodyLimitBytes)));
+        if (!read.ok) return reply.code(400).send({ error: 'invalid_request', message: read.reason });
+        json = read;
+      }
       const request: JobRequest = {
         tenantId: tenantOf(req),
-        operation: json?.operation ?? query.operation,
-        labels,
+        operation: json?.header.operation ?? query.operation,
+        labels: json?.header.labels ?? pairs.labels,
         idempotencyKey: header(req, 'idempotency-key'),
         traceparent: header(req, 'traceparent'),
       };
       const { maxItemBytes, maxRequestBytes } = runtime.limits;
-      const contentType = req.headers['content-type'] ?? '';
-      const stream = () => limitBytes(req.body as Readable, maxRequestBytes);
-      const items = json
-        ? valueItems(json.items)
-        : contentType.startsWith('text/csv')
-          ? csvItems(stream(), catalogue, request.operation, maxItemBytes)
-          : ndjsonItems(stream(), maxItemBytes);
+      const items =
+        json?.items ?? (media === 'text/csv' ? csvItems(limitBytes(body, maxRequestBytes), catalogue, request.operation, maxItemBytes) : ndjsonItems(limitBytes(body, maxRequestBytes), maxItemBytes));
       const result = await runtime.submitter.submitJob(request, items);
       if (result.type === 'accepted' || result.type === 'duplicate') req.audit = { target: result.jobId, detail: { items: result.itemCount, duplicate: result.type === 'duplicate' } };
       // A refusal can come before the end of a streamed body; close the connection after
       // answering so a client still uploading hears the answer instead of waiting.
-      if (!json && !req.raw.complete) reply.header('connection', 'close');
+      if (!req.raw.complete) reply.header('connection', 'close');
       return answer(reply, result);
     },
   );
+}
 
+function registerControl(app: FastifyInstance, runtime: ProducerRuntime): void {
   for (const action of ['pause', 'resume', 'cancel'] as const satisfies ControlAction[]) {
     app.post(
       `/v1/jobs/:jobId/${action}`,
@@ -152,17 +156,10 @@ function answer(reply: FastifyReply, result: SubmitResult) {
   }
 }
 
-function parseLabels(raw: string | string[] | undefined): Record<string, string> | string {
-  const labels: Record<string, string> = {};
-  for (const label of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) {
-    const m = label.match(LABEL);
-    if (!m) return `label "${label}" must be key:value`;
-    labels[m[1]!] = m[2]!;
-  }
-  return labels;
-}
 
-
-function isStream(body: unknown): body is Readable {
-  return typeof (body as Readable | undefined)?.pipe === 'function';
+/** A whole (size-limited) body in memory: a JSON document is only parsed whole. */
+async function collect(chunks: AsyncIterable<Buffer | string>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(parts);
 }

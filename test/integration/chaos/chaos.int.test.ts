@@ -27,7 +27,10 @@ it('kill -9 of executors, the projector and the api: nothing lost, counts exact'
   console.log(`chaos kill-storm (short): ${JSON.stringify(report)}`);
   expect(report.disruption.kills).toEqual({ executor: 2, projector: 2, api: 2 });
   const hits = report.disruption.killsBeforeLastResult as Record<string, number>;
-  expect(hits.executor! + hits.projector!).toBeGreaterThanOrEqual(3); // the kills hit the running job
+  // The kills hit the running job: at least one of each role's two, before its last result
+  // (each kill waits for the replacement to be ready, so the later ones may come after it).
+  expect(hits.executor).toBeGreaterThanOrEqual(1);
+  expect(hits.projector).toBeGreaterThanOrEqual(1);
   expect(report).toMatchObject(exact);
 }, 300_000);
 

@@ -10,7 +10,9 @@ import { bearer, openKafkaReader, type KafkaReader } from '../../helpers/api.js'
 import { createTestDatabase, testConfig, testLogger, type TestDatabase } from '../../helpers/services.js';
 import { readTopic, committedEndOffsets } from '../../helpers/topic-reader.js';
 
-const TXN_TIMEOUT_MS = 5_000;
+// Long enough that the retry below (a fresh api, then 150,000 items validated before the key
+// is looked up) comes while the killed attempt's reservation is not stale yet, on a loaded machine.
+const TXN_TIMEOUT_MS = 12_000;
 const config = testConfig({ SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS: String(TXN_TIMEOUT_MS) });
 const ITEMS = 150_000;
 let db: TestDatabase;
@@ -92,13 +94,19 @@ it('killed mid-produce: no committed event of the job; the same key then submits
 
   // Once its transaction has timed out, the job is taken over under the same job id.
   let retry = await post(restarted.url, key);
-  for (const deadline = Date.now() + 30_000; retry.status === 409 && Date.now() < deadline; retry = await post(restarted.url, key)) {
+  for (const deadline = Date.now() + 45_000; retry.status === 409 && Date.now() < deadline; retry = await post(restarted.url, key)) {
     await new Promise((r) => setTimeout(r, 1_000));
   }
   expect(retry, JSON.stringify(retry.json)).toMatchObject({ status: 202, json: { jobId, itemCount: ITEMS, duplicate: false } });
 
   const final = await committed();
-  expect(final.events.map((e) => Object.keys(e.value.event)[0])).toEqual(['sluice.JobSubmitted']);
+  // The job's first event, then where each send's commands landed: the taken-over
+  // transaction's placements only (the killed one's were aborted with it).
+  const kinds = final.events.map((e) => Object.keys(e.value.event)[0]);
+  expect(kinds[0]).toBe('sluice.JobSubmitted');
+  expect(new Set(kinds.slice(1))).toEqual(new Set(['sluice.CommandsPlaced']));
+  const placed = final.events.flatMap((e) => ('sluice.CommandsPlaced' in e.value.event ? e.value.event['sluice.CommandsPlaced'].placements : []));
+  expect(placed.reduce((n, pl) => n + pl.indexes.length, 0)).toBe(ITEMS);
   expect(final.items).toHaveLength(ITEMS);
   expect(new Set(final.items.map((c) => c.value.index)).size).toBe(ITEMS);
 }, 240_000);

@@ -49,8 +49,8 @@ describe('a submitted job', () => {
     expect(res.json).toMatchObject({ itemCount: 300, profileCount: 7, duplicate: false });
     const jobId = res.json.jobId as string;
 
-    const events = await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'jobEvents', { expect: 1 });
-    const submitted = events.filter((e) => e.value.jobId === jobId);
+    const events = (await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'jobEvents', { expect: 2 })).filter((e) => e.value.jobId === jobId);
+    const submitted = events.filter((e) => 'sluice.JobSubmitted' in e.value.event);
     expect(submitted).toHaveLength(1);
     expect(submitted[0]).toMatchObject({ key: jobId, value: { tenantId: 'acme', event: { 'sluice.JobSubmitted': { operation: 'keyword.setBid', itemCount: 300, profileCount: 7, labels: { team: 'search' } } } } });
 
@@ -64,6 +64,14 @@ describe('a submitted job', () => {
       expect(v.operation).toBe(v.index % 10 === 9 ? 'campaign.setBudget' : 'keyword.setBid');
       expect(JSON.parse(v.payload)).toEqual(JSON.parse(jobLines(300).split('\n')[v.index]!).payload);
     }
+    // Where the job said each command landed is where it is (what expires it if retention removes it).
+    const placed = new Map<number, string>();
+    for (const e of events) {
+      if (!('sluice.CommandsPlaced' in e.value.event)) continue;
+      expect(e.key).toBe(jobId);
+      for (const pl of e.value.event['sluice.CommandsPlaced'].placements) pl.indexes.forEach((index, k) => placed.set(index, `${pl.partition}/${pl.offsets[k]}/${pl.profileId}`));
+    }
+    expect(placed).toEqual(new Map(commands.map((c) => [c.value.index, `${c.partition}/${c.offset}/${c.key}`])));
     // Each profile lives on one partition, and its items are in submission order there.
     for (const profileId of profiles) {
       const own = commands.filter((c) => c.key === profileId);
@@ -175,7 +183,7 @@ describe('job control', () => {
     expect((await fetch(`${api.url}/v1/jobs/00000000-0000-4000-8000-000000000000/pause`, { method: 'POST', headers: AUTH })).status).toBe(404);
     expect((await fetch(`${api.url}/v1/jobs/no-such-job/pause`, { method: 'POST', headers: AUTH })).status).toBe(400); // not a job id at all
 
-    const events = (await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'jobEvents')).filter((e) => e.key === jobId);
+    const events = (await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'jobEvents')).filter((e) => e.key === jobId && !('sluice.CommandsPlaced' in e.value.event));
     expect(events.map((e) => Object.keys(e.value.event)[0])).toEqual(['sluice.JobSubmitted', 'sluice.JobPaused', 'sluice.JobResumed', 'sluice.JobCancelled']);
     expect(events[1]?.value.event).toEqual({ 'sluice.JobPaused': { by: null, reason: 'test pause' } });
     const control = (await readTopic(reader.kafka, reader.serde, api.runtime.topics, 'jobControl')).filter((c) => c.key === jobId);

@@ -9,7 +9,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import { createPool, type Pool } from '../../../src/db/pool.js';
-import { generatedEntityId, generatedProfileId } from '../../../src/simulator/entities.js';
+import { generatedEntityId, generatedProfileId, type Keyword } from '../../../src/simulator/entities.js';
 import { flushTracing, startTracing, traceIdOf } from '../../../src/telemetry/tracing.js';
 import { serveApi, type ServedApi } from '../../helpers/api.js';
 import { keywordUpdates, openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
@@ -97,7 +97,10 @@ it('carries the caller’s trace id from the submission through every command, a
   expect(results.every((r) => itemSpanIds.has(r.traceparent!.split('-')[2]!))).toBe(true);
 
   // A replay (with the keyword fixed) is the replayer's trace, down to the item's row.
-  const replay = await post('/v1/dead-letters/replay', { filter: { jobId }, patch: { keywordId: generatedEntityId(PROFILES[0]!, 'keywords', 0) } }, REPLAYER);
+  // (The missing keyword is created first: a patch may not change which entity an item updates.)
+  const [existing] = await p.sim.admin.entities<Keyword>(PROFILES[0]!, 'keywords', [generatedEntityId(PROFILES[0]!, 'keywords', 0)]);
+  await p.sim.admin.putEntity(PROFILES[0]!, 'keywords', { ...existing!, keywordId: `${PROFILES[0]}9999999`, keywordText: 'created for the replay' });
+  const replay = await post('/v1/dead-letters/replay', { filter: { jobId }, patch: { bid: 1.5 } }, REPLAYER);
   expect(replay.replayed).toBe(1);
   await until(`SELECT status, trace_id FROM job_items WHERE job_id = $1 AND trace_id = $2`, [jobId, REPLAYER.traceId], (r) => r.status === 'succeeded');
   const replayed = (await readTopic(p.reader.kafka, p.reader.serde, p.producer.topics, 'itemCommands', { expect: 62 })).filter((r) => r.value.jobId === jobId && r.value.replayGeneration === 1);

@@ -5,10 +5,14 @@ describe('the item spool', () => {
   it('gives records back interleaved by key in rounds of 50, each key in its own order', async () => {
     const spool = await createItemSpool();
     const input = [...Array.from({ length: 120 }, (_, i) => ['A', i]), ...Array.from({ length: 3 }, (_, i) => ['B', i]), ...Array.from({ length: 60 }, (_, i) => ['C', i])] as [string, number][];
-    for (const [key, n] of input) await spool.append({ key, value: Buffer.from(`${key}${n}`) });
+    for (const [i, [key, n]] of input.entries()) await spool.append({ key, value: Buffer.from(`${key}${n}`), index: i });
     await spool.seal();
     const out: string[] = [];
-    for await (const records of spool.records()) out.push(...records.map((r) => r.value.toString()));
+    const indexes: number[] = [];
+    for await (const records of spool.records()) {
+      out.push(...records.map((r) => r.value.toString()));
+      indexes.push(...records.map((r) => r.index));
+    }
     await spool.remove();
 
     const runs: string[] = [];
@@ -19,5 +23,7 @@ describe('the item spool', () => {
       expect(mine).toEqual([...mine].sort((a, b) => a - b));
     }
     expect(out).toHaveLength(input.length);
+    // Each record keeps its item's index through the file.
+    expect(out.map((v, k) => input[indexes[k]!]!.join(''))).toEqual(out);
   });
 });

@@ -6,6 +6,16 @@ const catalogue = amazonCatalogue();
 const check = (value: unknown, jobOperation?: string, bytes = 100) => validateItem({ index: 4, value, bytes }, jobOperation, catalogue, DEFAULT_LIMITS);
 
 describe('validateItem', () => {
+  it("refuses a profile id beyond Amazon's int64, and text Postgres cannot store, naming the field", () => {
+    const bid = { keywordId: '5', bid: 1 };
+    expect(check({ profileId: '9223372036854775807', payload: bid }, 'keyword.setBid')).toMatchObject({ ok: true });
+    expect(check({ profileId: '9223372036854775808', payload: bid }, 'keyword.setBid')).toMatchObject({ ok: false, errors: [{ index: 4, field: 'profileId', reason: 'is out of the range of profile ids' }] });
+    expect(check({ profileId: '99999999999999999999', payload: bid }, 'keyword.setBid')).toMatchObject({ ok: false, errors: [{ field: 'profileId' }] });
+    expect(check({ profileId: '1', payload: { keywordId: '5\u0000', bid: 1 } }, 'keyword.setBid')).toMatchObject({ ok: false, errors: [{ field: 'payload.keywordId', reason: expect.stringContaining('U+0000') }] });
+    const deep = JSON.parse(`${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`) as unknown;
+    expect(check({ profileId: '1', payload: deep }, 'keyword.setBid')).toMatchObject({ ok: false, errors: [{ reason: expect.stringContaining('nested more than') }] });
+  });
+
   it('accepts an item with the job operation, a numeric profile id given as a number', () => {
     expect(check({ profileId: 1000000000001, payload: { keywordId: '5', bid: 1 } }, 'keyword.setBid')).toEqual({
       ok: true,

@@ -25,6 +25,7 @@ const candidate = (id: string, over: Partial<ReplayCandidate> = {}): ReplayCandi
   reason: 'TOO_HIGH',
   command: command(Number(id.slice(1))),
   jobCancelled: false,
+  source: { topic: 'sluice.item-commands', partition: 0, offset: Number(id.slice(1)) },
   ...over,
 });
 
