@@ -8,8 +8,9 @@ import type { ItemResult } from '../domain/events.js';
 export type ItemStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'dead_lettered' | 'superseded' | 'expired';
 
 // `expired`: the item's command was gone from the topic before it ran (retention). It is
-// set by the projector, never by a result, and any later result of the item outranks it
-// (it has at least one attempt): a result committed before the gap was found is the truth.
+// set by the projector, never by a result, with no attempts, so any result of the item's
+// generation outranks it (it has at least one): a result committed before the gap was
+// found is the truth, and a retrying one projected before the gap is overruled by it.
 export const TERMINAL_STATUSES: readonly ItemStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired'];
 
 export interface ItemRow {

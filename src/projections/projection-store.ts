@@ -200,9 +200,8 @@ async function applyItemResults(client: PoolClient, results: ItemResult[], trace
     changed.set(key, next);
     traceOf.set(key, traceIds[i] ?? null);
   }
-  if (changed.size === 0) return;
   const changes: StatusChange[] = [...changed].map(([key, row]) => ({ jobId: row.jobId, profileId: row.profileId, from: before.get(key), to: row.status }));
-  await client.query(
+  if (changed.size > 0) await client.query(
     `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
                             last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at, trace_id)
      SELECT job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
@@ -216,6 +215,8 @@ async function applyItemResults(client: PoolClient, results: ItemResult[], trace
        latency_ms = EXCLUDED.latency_ms, updated_at = EXCLUDED.updated_at, trace_id = EXCLUDED.trace_id, projected_at = now()`,
     [JSON.stringify([...changed].map(([key, row]) => ({ ...toItemRecord(row), trace_id: traceOf.get(key) ?? null })))],
   );
+  // Every result is activity of its job, also one a newer generation outranks (a rebuild
+  // may read a replay before the results it replaced): the job's times do not depend on order.
   const activity = new Map<string, { tenantId: string; first: number; last: number }>();
   for (const r of results) {
     const a = activity.get(r.jobId);
@@ -361,7 +362,7 @@ async function expirePlaced(client: PoolClient, scope: { jobId: string } | { par
   const { rows: touched } = await client.query<{ job_id: string }>(`SELECT DISTINCT p.job_id FROM command_placements p ${rangeJoin} WHERE ${filter}`, [param]);
   if (touched.length === 0) return;
   await lockJobs(client, touched.map((t) => t.job_id));
-  const { rows } = await client.query<{ job_id: string; item_index: string; profile_id: string; replay_generation: number; operation: string | null; status: ItemStatus | null; attempts: number | null; message: string; found_at: string }>(
+  const { rows } = await client.query<{ job_id: string; item_index: string; profile_id: string; replay_generation: number; operation: string | null; status: ItemStatus | null; message: string; found_at: string }>(
     `WITH placed AS (
        SELECT p.job_id, u.item_index, p.profile_id, p.replay_generation,
               'its command was removed from ' || r.topic || ' partition ' || r.partition || ' (log start ' || r.log_start || ') before it ran: retention, or records deleted' AS message,
@@ -370,7 +371,7 @@ async function expirePlaced(client: PoolClient, scope: { jobId: string } | { par
        CROSS JOIN LATERAL unnest(p.offsets, p.indexes) AS u(command_offset, item_index)
        WHERE u.command_offset >= r.from_offset AND u.command_offset < r.to_offset AND ${filter})
      SELECT DISTINCT ON (placed.job_id, placed.item_index) placed.job_id, placed.item_index, placed.profile_id, placed.replay_generation, placed.message,
-            extract(epoch FROM placed.found_at) * 1000 AS found_at, j.operation, i.status, i.attempts
+            extract(epoch FROM placed.found_at) * 1000 AS found_at, j.operation, i.status
      FROM placed JOIN jobs j ON j.job_id = placed.job_id
      LEFT JOIN job_items i ON i.job_id = placed.job_id AND i.item_index = placed.item_index
      WHERE i.status IS NULL
@@ -384,13 +385,17 @@ async function expirePlaced(client: PoolClient, scope: { jobId: string } | { par
   if (rows.length === 0) return;
   await client.query(
     `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
-                            last_error_kind, last_error_reason, last_error_message, updated_at)
-     SELECT job_id, item_index, job_id || ':' || item_index, profile_id, COALESCE(operation, ''), 'expired', attempts, replay_generation,
-            'expired', 'COMMAND_EXPIRED', message, to_timestamp(found_at / 1000.0)
-     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, profile_id text, replay_generation int, operation text, attempts int, message text, found_at bigint)
-     ON CONFLICT (job_id, item_index) DO UPDATE SET status = 'expired', last_error_kind = 'expired', last_error_reason = 'COMMAND_EXPIRED',
-       last_error_message = EXCLUDED.last_error_message, updated_at = EXCLUDED.updated_at, trace_id = NULL, projected_at = now()`,
-    [JSON.stringify(rows.map((r) => ({ job_id: r.job_id, item_index: Number(r.item_index), profile_id: r.profile_id, replay_generation: r.replay_generation, operation: r.operation, attempts: r.attempts ?? 0, message: r.message, found_at: Math.round(Number(r.found_at)) })))],
+                            last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at)
+     SELECT job_id, item_index, job_id || ':' || item_index, profile_id, COALESCE(operation, ''), 'expired', 0, replay_generation,
+            'expired', 'COMMAND_EXPIRED', message, NULL, to_timestamp(found_at / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, profile_id text, replay_generation int, operation text, message text, found_at bigint)
+     -- The row is the expired command's, whatever results were projected before: its
+     -- generation (a rebuild may expire a replay's command before it reads the replay) and
+     -- no attempts (any result of that generation outranks it, in whichever order they come).
+     ON CONFLICT (job_id, item_index) DO UPDATE SET status = 'expired', attempts = 0, replay_generation = EXCLUDED.replay_generation,
+       last_error_kind = 'expired', last_error_reason = 'COMMAND_EXPIRED', last_error_message = EXCLUDED.last_error_message,
+       latency_ms = NULL, updated_at = EXCLUDED.updated_at, trace_id = NULL, projected_at = now()`,
+    [JSON.stringify(rows.map((r) => ({ job_id: r.job_id, item_index: Number(r.item_index), profile_id: r.profile_id, replay_generation: r.replay_generation, operation: r.operation, message: r.message, found_at: Math.round(Number(r.found_at)) })))],
   );
   await applyStatusChanges(client, rows.map((r) => ({ jobId: r.job_id, profileId: r.profile_id, from: r.status ?? undefined, to: 'expired' })));
   // A replay whose command expired did not fix its item: the dead letter may be replayed again.
