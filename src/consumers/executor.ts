@@ -9,6 +9,10 @@
 // On a rebalance the lanes stop (finishing the calls in flight), what is done is flushed
 // and committed, and everything else is dropped for Kafka to redeliver to whoever owns
 // the partition now. On stop the same, then the consumer leaves the group.
+// Fencing: each partition's output goes through its own transactional producer, which
+// the partition's next owner fences (result-sink); and lanes call the API only while the
+// group lease holds (group-lease), so a zombie woken after its session timed out neither
+// calls the API nor commits anything for the partitions it lost.
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { ApiClient } from '../domain/api-client.js';
 import type { ItemOutcome, ItemRequested } from '../domain/events.js';
@@ -24,14 +28,17 @@ import type { ExecutorMetrics } from './executor-metrics.js';
 import type { JobControlView } from './job-control-view.js';
 import { deadLetter, itemResult, poisonDeadLetter, type Diagnosis } from './outcome-records.js';
 import { ExpiredCommands } from './expired-commands.js';
+import { GroupLease, leaseFor } from './group-lease.js';
+import type { OutRecord } from './out-records.js';
+import type { CommitPoint, PartitionLost } from './partition-channel.js';
 import { PartitionLedger } from './partition-ledger.js';
 import { ProfileLane, type LaneContext, type LaneOutput, type LanePolicy } from './profile-lane.js';
-import { ResultSink, type OutRecord } from './result-sink.js';
+import { ResultSink } from './result-sink.js';
 import type { ItemTrace, SourcePosition, WorkItem } from './work-item.js';
 
 export interface ExecutorSettings {
   groupId: string;
-  /** Unique per executor process: names its transactional producer. */
+  /** Unique per executor process: names it in logs. */
   instanceId: string;
   sessionTimeoutMs: number;
   /** Records of one partition in memory at most (across its lanes; each lane has its own bound, `lane.readAhead`). */
@@ -67,6 +74,13 @@ export class Executor {
   private readonly limiter: AdaptiveLimiter;
   private readonly breakers: ApiBreakers;
   private readonly lanes = new Map<string, ProfileLane>();
+  /** The partition each lane's records come from (a lane's key maps to one partition). */
+  private readonly lanePartitions = new Map<string, number>();
+  private readonly lease: GroupLease;
+  /** This generation's partitions, taken over (their predecessors fenced), with the offsets committed then. */
+  private owned: Promise<Map<number, CommitPoint | undefined>> | undefined;
+  /** Partitions lost to another executor during this generation: not read until the next one. */
+  private readonly lost = new Set<number>();
   /** What every lane shares: one object, built once. */
   private readonly laneContext: LaneContext;
   private readonly partitions = new Map<number, PartitionLedger>();
@@ -88,8 +102,6 @@ export class Executor {
   /** Bumped on every rebalance: a batch handler of an older generation stops taking records. */
   private generation = 0;
   private ready: Promise<void> = Promise.resolve();
-  /** The group's committed offsets as this generation began (read once per generation). */
-  private committedOffsets: ReturnType<Admin['fetchOffsets']> | undefined;
   private stopping = false;
 
   constructor(private readonly deps: ExecutorDeps) {
@@ -108,19 +120,14 @@ export class Executor {
       metrics.breaker(scope, state);
       deps.logger.warn({ profileId: scope, state }, 'circuit breaker changed state');
     });
+    this.lease = new GroupLease(leaseFor(settings.sessionTimeoutMs));
     this.sink = new ResultSink({
       kafka,
-      transactionalId: `${settings.groupId}.${settings.instanceId}`,
       consumerGroupId: settings.groupId,
-      committableOffsets: () => [
-        {
-          topic: deps.topics.itemCommands.name,
-          partitions: [...this.partitions].map(([partition, o]) => {
-            const point = o.commitPoint();
-            return { partition, offset: String(point.offset), metadata: point.metadata };
-          }),
-        },
-      ],
+      topic: deps.topics.itemCommands.name,
+      commitPoint: (partition) => this.partitions.get(partition)?.commitPoint(),
+      committedNow: (partition) => this.committedOffset(partition),
+      onLost: (lost) => void this.losePartition(lost),
       flushIntervalMs: settings.flushIntervalMs,
       maxBuffered: 5_000,
       logger: deps.logger,
@@ -138,7 +145,7 @@ export class Executor {
       serde: deps.serde,
       topics: deps.topics,
       lanesAreProfiles: settings.laneScope === 'profile',
-      emit: (records) => this.sink.add(records),
+      emit: (partition, records) => this.sink.add(partition, records),
       metrics,
       logger: deps.logger,
     });
@@ -147,6 +154,7 @@ export class Executor {
       limiter: this.limiter,
       breakers: this.breakers,
       stateOf: (jobId) => deps.control.stateOf(jobId),
+      mayCall: () => this.lease.held,
       policy: settings.lane,
       output: this.output,
       metrics,
@@ -165,7 +173,11 @@ export class Executor {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.batchSize === 0) this.partitions.get(payload.partition)?.passedMarkers(Number(payload.firstOffset), Number(payload.lastOffset));
     });
+    // The lease: renewed by every answered heartbeat, given up as soon as a rebalance starts.
+    consumer.on(consumer.events.HEARTBEAT, () => this.lease.renew());
+    consumer.on(consumer.events.REBALANCING, () => this.lease.giveUp());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.lease.renew();
       this.generation++;
       this.assigned = payload.memberAssignment[deps.topics.itemCommands.name] ?? [];
       deps.logger.info({ generation: this.generation, assignment: payload.memberAssignment }, 'executor joined its group');
@@ -209,6 +221,7 @@ export class Executor {
     const generation = this.generation;
     const taking = () => !this.stopping && generation === this.generation && isRunning() && !isStale();
     const { partition } = batch;
+    if (this.lost.has(partition)) return;
     // kafkajs holds a partition's batches back while a seek is pending: a batch that is not stale shows it applied.
     const seekTarget = isStale() ? undefined : this.seeking.get(partition);
     if (!isStale()) this.seeking.delete(partition);
@@ -283,10 +296,10 @@ export class Executor {
   // reader away from there: it is sent back, and this batch is not taken.
   private async resumePartition(partition: number, firstOffset: number): Promise<PartitionLedger | undefined> {
     const generation = this.generation;
-    const topic = this.deps.topics.itemCommands.name;
-    this.committedOffsets ??= this.deps.admin.fetchOffsets({ groupId: this.deps.settings.groupId, topics: [topic] });
-    const committed = (await this.committedOffsets)[0]?.partitions.find((p) => p.partition === partition);
-    const hasCommit = committed !== undefined && Number(committed.offset) >= 0;
+    const owned = await this.ownAssigned();
+    if (!owned || generation !== this.generation) return undefined;
+    const committed = owned.get(partition);
+    const hasCommit = committed !== undefined;
     if (this.staleSeeks.delete(partition)) {
       const start = hasCommit ? Number(committed.offset) : ((await this.expired.logStarts()).get(partition) ?? 0);
       if (firstOffset !== start) {
@@ -300,7 +313,7 @@ export class Executor {
     // whose offset was below the log start: kafkajs then commits "earliest" (-2) over it,
     // losing its metadata, so all below the log start is reported (the projector expires
     // only items with no outcome) and what was done above it runs again (at least once).
-    const ledger = hasCommit ? PartitionLedger.resume(Number(committed.offset), committed.metadata, capacity) : PartitionLedger.fresh(0, capacity);
+    const ledger = hasCommit ? PartitionLedger.resume(committed.offset, committed.metadata, capacity) : PartitionLedger.fresh(0, capacity);
     // Kafka starting past where the group left off may mean the offset was below the log
     // start (kafkajs moves there without a word): what was still to run there is gone.
     if (firstOffset > (hasCommit ? Number(committed.offset) : 0)) {
@@ -312,6 +325,52 @@ export class Executor {
     if (generation !== this.generation) return undefined;
     this.partitions.set(partition, ledger);
     return ledger;
+  }
+
+  // Every partition of this generation is taken over before any is read: its producer is
+  // initialised, fencing the one of any earlier owner, so the offset committed then is
+  // final. Undefined (and tried again with the next batch) when the broker did not answer.
+  private async ownAssigned(): Promise<Map<number, CommitPoint | undefined> | undefined> {
+    const owning = (this.owned ??= this.sink.own(this.assigned));
+    try {
+      return await owning;
+    } catch (error) {
+      if (this.owned === owning) this.owned = undefined;
+      this.deps.logger.warn({ err: error }, 'could not take the assigned partitions over yet; trying again');
+      return undefined;
+    }
+  }
+
+  /** The group's committed offset of an item-commands partition, with its metadata; undefined without one. */
+  private async committedOffset(partition: number): Promise<CommitPoint | undefined> {
+    const topic = this.deps.topics.itemCommands.name;
+    const [offsets] = await this.deps.admin.fetchOffsets({ groupId: this.deps.settings.groupId, topics: [topic] });
+    const committed = offsets?.partitions.find((p) => p.partition === partition);
+    if (!committed || Number(committed.offset) < 0) return undefined;
+    return { offset: Number(committed.offset), metadata: committed.metadata ?? '' };
+  }
+
+  // Another executor owns the partition now (it fenced this one's producer, or committed):
+  // this executor is a zombie for it. Its lanes stop at once (their last results are
+  // dropped: not committed, the new owner runs them), and it is not read again until the
+  // next generation, which the group coordinator is about to start.
+  private async losePartition(lost: PartitionLost): Promise<void> {
+    const { partition } = lost;
+    this.lost.add(partition);
+    this.partitions.delete(partition);
+    this.deps.metrics.partitionsLost.inc();
+    this.deps.logger.warn({ err: lost.cause, partition }, 'another executor owns this partition now: its work here stops');
+    this.consumer.pause([{ topic: this.deps.topics.itemCommands.name, partitions: [partition] }]);
+    const stopping: Promise<unknown>[] = [];
+    for (const [key, lanePartition] of this.lanePartitions) {
+      const lane = this.lanes.get(key);
+      if (lanePartition !== partition || !lane) continue;
+      this.lanes.delete(key);
+      this.lanePartitions.delete(key);
+      stopping.push(lane.stop());
+    }
+    this.deps.metrics.lanes.set(this.lanes.size);
+    await Promise.all(stopping);
   }
 
   private resumeOnce(partition: number, firstOffset: number): Promise<PartitionLedger | undefined> {
@@ -368,10 +427,13 @@ export class Executor {
     let lane = this.lanes.get(laneKey);
     if (!lane) {
       lane = new ProfileLane(laneKey, this.laneContext, (idle) => {
-        if (idle.size === 0 && this.lanes.get(idle.key) === idle) this.lanes.delete(idle.key);
+        if (idle.size > 0 || this.lanes.get(idle.key) !== idle) return;
+        this.lanes.delete(idle.key);
+        this.lanePartitions.delete(idle.key);
         this.deps.metrics.lanes.set(this.lanes.size);
       });
       this.lanes.set(laneKey, lane);
+      this.lanePartitions.set(laneKey, source.partition);
       this.deps.metrics.lanes.set(this.lanes.size);
     }
     lane.push(item);
@@ -399,7 +461,7 @@ export class Executor {
 
   private readonly output: LaneOutput = {
     retrying: (item, outcome, latencyMs) => {
-      this.sink.add([this.resultRecord(itemResult(item, outcome, Date.now(), latencyMs), item.trace.headers)]);
+      this.sink.add(item.source.partition, [this.resultRecord(itemResult(item, outcome, Date.now(), latencyMs), item.trace.headers)]);
     },
     finished: (item, outcome: ItemOutcome, latencyMs, diagnosis) => {
       const now = Date.now();
@@ -425,7 +487,7 @@ export class Executor {
 
   /** An item's last records go to the sink and its offset is finished, in one step. */
   private complete(source: SourcePosition, records: OutRecord[]): void {
-    this.sink.add(records);
+    this.sink.add(source.partition, records);
     this.partitions.get(source.partition)?.finish(source.offset);
   }
 
@@ -446,14 +508,16 @@ export class Executor {
   // is dropped and comes again.
   private async dropAllWork(): Promise<void> {
     await this.stopLanes();
-    await this.sink.flush().catch((error) => this.deps.logger.error({ err: error }, 'flush after rebalance failed; its records are kept'));
+    await this.sink.releaseAll();
     this.lanes.clear();
+    this.lanePartitions.clear();
     this.partitions.clear();
+    this.owned = undefined;
+    if (this.lost.size > 0) this.consumer.resume([{ topic: this.deps.topics.itemCommands.name, partitions: [...this.lost] }]);
+    this.lost.clear();
     for (const partition of this.seeking.keys()) this.staleSeeks.add(partition);
     this.seeking.clear();
     this.highWatermarks.clear();
-    this.committedOffsets = undefined;
-    this.sink.forgetCommitted();
     this.deps.metrics.lanes.set(0);
   }
 }

@@ -12,7 +12,7 @@ import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
 import type { PartitionLedger } from './partition-ledger.js';
-import type { OutRecord } from './result-sink.js';
+import type { OutRecord } from './out-records.js';
 
 export interface ExpiredCommandsDeps {
   admin: Admin;
@@ -20,8 +20,8 @@ export interface ExpiredCommandsDeps {
   topics: Topics;
   /** Whether a lane key is a profile id (lanes per profile) or names a partition. */
   lanesAreProfiles: boolean;
-  /** Where the report goes: into the next flush, with the offsets. */
-  emit: (records: OutRecord[]) => void;
+  /** Where the report goes: into the partition's next flush, with its offset. */
+  emit: (partition: number, records: OutRecord[]) => void;
   metrics: ExecutorMetrics;
   logger: Logger;
 }
@@ -53,6 +53,6 @@ export class ExpiredCommands {
       'commands still to run are gone from item-commands (retention or deleted records): their items end expired',
     );
     const event = { eventId: `expired:${expired.topic}:${partition}:${logStart}`, jobId: '', tenantId: '', occurredAt: Date.now(), event: { 'sluice.CommandsExpired': expired } };
-    this.deps.emit([{ topic: topics.jobEvents.name, key: `expired:${expired.topic}:${partition}`, value: serde.encode('jobEvents', event) }]);
+    this.deps.emit(partition, [{ topic: topics.jobEvents.name, key: `expired:${expired.topic}:${partition}`, value: serde.encode('jobEvents', event) }]);
   }
 }

@@ -49,6 +49,8 @@ export interface LaneContext {
   limiter: AdaptiveLimiter;
   breakers: ApiBreakers;
   stateOf: (jobId: string) => ControlState;
+  /** Whether this executor may still act for its partitions (the group lease holds). */
+  mayCall: () => boolean;
   policy: LanePolicy;
   output: LaneOutput;
   metrics: ExecutorMetrics;
@@ -58,6 +60,9 @@ export interface LaneContext {
 
 /** How long a lane with only paused items sleeps before it looks again (a control change wakes it sooner). */
 const HELD_RECHECK_MS = 1_000;
+
+/** How long a lane whose executor's group lease lapsed waits before it looks again. */
+const LEASE_RECHECK_MS = 100;
 
 /** How long a lane waits after an unexpected error outside a call before its next turn. */
 const UNEXPECTED_PAUSE_MS = 1_000;
@@ -179,6 +184,12 @@ export class ProfileLane {
     if (ctx.breakers.blocked(profileId)) this.giveBack(batch.length, false);
     await this.whenBreakersAllow(profileId);
     if (this.stopping) return;
+    // A lapsed lease: a rebalance is under way or this executor was frozen past its
+    // session; either way another may own the partition now. The next turn looks again.
+    if (!ctx.mayCall()) {
+      ctx.metrics.callsHeld.inc();
+      return void (await this.wake.wait(LEASE_RECHECK_MS));
+    }
     const waitMs = ctx.limiter.reserve(profileId, ctx.now());
     if (waitMs >= ctx.policy.longWaitMs) this.giveBack(batch.length, false);
     if (waitMs > 0) return void (await this.wake.wait(waitMs));

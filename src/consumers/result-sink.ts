@@ -1,35 +1,27 @@
-// Makes the executor's output durable: item results and dead letters are buffered and,
-// every few milliseconds, written in one Kafka transaction together with the consumed
-// offsets that are safe to commit (all records below them finished). So a result and the
-// commit of its command's offset land together or not at all; a crash loses only
-// uncommitted work, which Kafka redelivers and the executor runs again (at least once).
-// A failed flush keeps its records for the next one, with a new producer (the old one
-// may be fenced or in an unknown transaction state).
+// Makes the executor's output durable: every few milliseconds, each owned partition's
+// buffered results and dead letters are written in one Kafka transaction together with the
+// partition's commit point (all records below it finished). So a result and the commit of
+// its command's offset land together or not at all; a crash loses only uncommitted work,
+// which Kafka redelivers and the executor runs again (at least once). Each partition has
+// its own transactional producer (partition-channel): a new owner fences the old one.
+// A failed flush keeps its records for the next one, with a new producer.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IHeaders, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { inKafkaTransaction, MAX_SEND_BYTES, sendOffsetsInTransaction, transactionalProducer } from '../kafka/transactions.js';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from '../telemetry/logger.js';
-
-export interface OutRecord {
-  topic: string;
-  key: string;
-  value: Buffer;
-  /** The item's trace context. */
-  headers?: IHeaders;
-}
-
-export interface TopicOffsets {
-  topic: string;
-  /** metadata: what the consumer needs besides the offset to resume (finished offsets above it). */
-  partitions: { partition: number; offset: string; metadata?: string }[];
-}
+import type { OutRecord } from './out-records.js';
+import { PartitionChannel, PartitionLost, type CommitPoint } from './partition-channel.js';
 
 export interface ResultSinkOptions {
   kafka: Kafka;
-  transactionalId: string;
   consumerGroupId: string;
-  /** Read at each flush, after taking the buffered records: offsets safe to commit. */
-  committableOffsets: () => TopicOffsets[];
+  /** The input topic whose offsets are committed. */
+  topic: string;
+  /** Read at each flush of a partition, after taking its records: the offset safe to commit, if known yet. */
+  commitPoint: (partition: number) => CommitPoint | undefined;
+  /** The group's committed offset of a partition now. */
+  committedNow: (partition: number) => Promise<CommitPoint | undefined>;
+  /** Another executor owns the partition now: its work here must stop. */
+  onLost: (lost: PartitionLost) => void;
   flushIntervalMs: number;
   /** Flush early once this many records wait. */
   maxBuffered: number;
@@ -37,14 +29,14 @@ export interface ResultSinkOptions {
   onFlushed?: (records: number, durationMs: number) => void;
 }
 
+/** The transactional id of a partition's producer: the same in every executor of the group. */
+export const partitionTransactionalId = (groupId: string, topic: string, partition: number) => `${groupId}.${topic}.${partition}`;
+
 export class ResultSink {
-  private buffer: OutRecord[] = [];
-  private producer: Producer | undefined;
+  private readonly channels = new Map<number, PartitionChannel>();
   private running = true;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-  private readonly committed = new Map<string, string>();
 
   constructor(private readonly options: ResultSinkOptions) {}
 
@@ -52,33 +44,85 @@ export class ResultSink {
     this.loop = this.run();
   }
 
-  add(records: OutRecord[]): void {
-    this.buffer.push(...records);
-    if (this.buffer.length >= this.options.maxBuffered) this.wake?.();
+  /**
+   * Takes the partitions over: each one's producer is initialised, fencing any earlier
+   * owner, and then its committed offset is read. Returns those offsets.
+   */
+  async own(partitions: number[]): Promise<Map<number, CommitPoint | undefined>> {
+    const { kafka, consumerGroupId, topic } = this.options;
+    const opened = await Promise.all(
+      partitions.map(async (partition) => {
+        const channel = new PartitionChannel({
+          kafka,
+          transactionalId: partitionTransactionalId(consumerGroupId, topic, partition),
+          consumerGroupId,
+          topic,
+          partition,
+          commitPoint: () => this.options.commitPoint(partition),
+          committedNow: () => this.options.committedNow(partition),
+        });
+        await this.channels.get(partition)?.close();
+        this.channels.set(partition, channel);
+        return [partition, await channel.open()] as const;
+      }),
+    ).catch(async (error: unknown) => {
+      // Taken over again next time, whole: none of these is owned until then.
+      await Promise.all(partitions.map((partition) => this.channels.get(partition)?.close()));
+      for (const partition of partitions) this.channels.delete(partition);
+      throw error;
+    });
+    return new Map(opened);
   }
 
-  /** Writes what is buffered now and commits the offsets that are safe now. */
-  flush(): Promise<void> {
-    // Each flush waits for the one before to settle, whatever its outcome. Chained on its
-    // success alone, one failed flush (the broker down longer than the client's retries)
-    // failed every later one with the same old error, and the executor never wrote a
-    // result again (chaos broker-restart, a 44 s outage).
-    const next = this.flushing.catch(() => undefined).then(() => this.flushOnce());
-    this.flushing = next;
-    return next;
+  /** Records of a partition's items; dropped when the partition is not owned (its new owner runs them again). */
+  add(partition: number, records: OutRecord[]): void {
+    const channel = this.channels.get(partition);
+    if (!channel) {
+      this.options.logger.debug({ partition, records: records.length }, 'records of a partition not owned dropped');
+      return;
+    }
+    channel.add(records);
+    if (this.buffered() >= this.options.maxBuffered) this.wake?.();
   }
 
-  /** Forgets what was committed (after a rebalance the group's offsets are read afresh). */
-  forgetCommitted(): void {
-    this.committed.clear();
+  /** Writes what is buffered now and commits the offsets that are safe now, partition by partition. */
+  async flush(): Promise<void> {
+    const failures: unknown[] = [];
+    await Promise.all(
+      [...this.channels].map(async ([partition, channel]) => {
+        const started = Date.now();
+        try {
+          const written = await channel.flush();
+          if (written > 0) this.options.onFlushed?.(written, Date.now() - started);
+        } catch (error) {
+          if (!(error instanceof PartitionLost)) return void failures.push(error);
+          if (this.channels.get(partition) === channel) this.channels.delete(partition);
+          this.options.onLost(error);
+        }
+      }),
+    );
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** Flushes, then lets every partition go (after a rebalance each is taken over afresh). */
+  async releaseAll(): Promise<void> {
+    await this.flush().catch((error: unknown) => this.options.logger.error({ err: error }, 'flush before a rebalance failed; its records are dropped and run again'));
+    const channels = [...this.channels.values()];
+    this.channels.clear();
+    await Promise.all(channels.map((c) => c.close()));
   }
 
   async close(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await this.flush();
-    await this.producer?.disconnect();
+    await this.releaseAll();
+  }
+
+  private buffered(): number {
+    let n = 0;
+    for (const channel of this.channels.values()) n += channel.buffered;
+    return n;
   }
 
   private async run(): Promise<void> {
@@ -87,81 +131,9 @@ export class ResultSink {
       try {
         await this.flush();
       } catch (error) {
-        this.options.logger.error({ err: error, buffered: this.buffer.length }, 'result flush failed; retrying');
+        this.options.logger.error({ err: error, buffered: this.buffered() }, 'result flush failed; retrying');
         await sleep(500);
       }
     }
   }
-
-  private async flushOnce(): Promise<void> {
-    const records = this.buffer;
-    this.buffer = [];
-    const offsets = this.changedOffsets(this.options.committableOffsets());
-    if (records.length === 0 && offsets.length === 0) return;
-    const started = Date.now();
-    try {
-      await inKafkaTransaction(await this.connectedProducer(), async (txn) => {
-        for (const chunk of chunksOf(records)) await txn.sendBatch({ topicMessages: byTopic(chunk) });
-        if (offsets.length > 0) await sendOffsetsInTransaction(txn, { consumerGroupId: this.options.consumerGroupId, topics: offsets });
-      });
-    } catch (error) {
-      this.buffer = records.concat(this.buffer);
-      await this.producer?.disconnect().catch(() => undefined);
-      this.producer = undefined;
-      throw error;
-    }
-    for (const t of offsets) for (const p of t.partitions) this.committed.set(`${t.topic}/${p.partition}`, commitKey(p));
-    this.options.onFlushed?.(records.length, Date.now() - started);
-  }
-
-  private changedOffsets(all: TopicOffsets[]): TopicOffsets[] {
-    return all
-      .map((t) => ({ topic: t.topic, partitions: t.partitions.filter((p) => this.committed.get(`${t.topic}/${p.partition}`) !== commitKey(p)) }))
-      .filter((t) => t.partitions.length > 0);
-  }
-
-  private async connectedProducer(): Promise<Producer> {
-    if (!this.producer) {
-      const producer = transactionalProducer(this.options.kafka, { transactionalId: this.options.transactionalId });
-      await producer.connect();
-      this.producer = producer;
-    }
-    return this.producer;
-  }
-}
-
-const commitKey = (p: { offset: string; metadata?: string }) => `${p.offset}|${p.metadata ?? ''}`;
-
-/** Sends of at most MAX_SEND_BYTES: a job's results all go to one partition, one record batch. */
-export function* chunksOf(records: OutRecord[], maxBytes = MAX_SEND_BYTES): Generator<OutRecord[]> {
-  let chunk: OutRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = recordBytes(record);
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(record);
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
-/** A record's value and headers (a traceparent adds some 70 bytes to each). */
-function recordBytes(record: OutRecord): number {
-  let bytes = record.value.length;
-  for (const [name, value] of Object.entries(record.headers ?? {})) bytes += name.length + String(value).length;
-  return bytes;
-}
-
-function byTopic(records: OutRecord[]): TopicMessages[] {
-  const topics = new Map<string, TopicMessages>();
-  for (const r of records) {
-    let t = topics.get(r.topic);
-    if (!t) topics.set(r.topic, (t = { topic: r.topic, messages: [] }));
-    t.messages.push({ key: r.key, value: r.value, headers: r.headers });
-  }
-  return [...topics.values()];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunksOf, type OutRecord } from '../../../src/consumers/result-sink.js';
+import { chunksOf, type OutRecord } from '../../../src/consumers/out-records.js';
 
 const record = (i: number, bytes: number): OutRecord => ({ topic: 't', key: 'job', value: Buffer.alloc(bytes, i % 256) });
 
