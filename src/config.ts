@@ -84,6 +84,8 @@ const envSchema = z.object({
   SLUICE_COMMAND_RETENTION_MS: positiveInt.min(3_600_000).default(30 * 24 * 3_600_000),
   /** How often the executor compares item-commands' log starts with what it still needs. */
   SLUICE_RETENTION_CHECK_MS: positiveInt.default(30_000),
+  /** A profile idle this long gives its limiter, breaker and metric series back (what its limiter learned is kept). */
+  SLUICE_PROFILE_RELEASE_MS: positiveInt.default(60_000),
   /** A job paused longer than this is flagged (job field, metric, alert) before its commands can expire. */
   SLUICE_PAUSE_WARN_MS: positiveInt.default(7 * 24 * 3_600_000),
   /** How long a consumer group waits for a silent member (one killed with -9) before giving its partitions to others. */
@@ -171,6 +173,8 @@ export interface ExecutorConfig {
   laneScope: 'profile' | 'partition';
   /** How often the executor compares item-commands' log starts with what it still needs. */
   retentionCheckMs: number;
+  /** A profile idle this long gives its limiter, breaker and metric series back. */
+  profileReleaseMs: number;
   breaker: { volume: number; apiVolume: number; resetMs: number };
   metricsPort: number;
 }
@@ -233,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       laneReadAhead: Math.min(e.SLUICE_LANE_READ_AHEAD, e.SLUICE_READ_AHEAD),
       laneLongWaitMs: e.SLUICE_LANE_LONG_WAIT_MS,
       retentionCheckMs: e.SLUICE_RETENTION_CHECK_MS,
+      profileReleaseMs: e.SLUICE_PROFILE_RELEASE_MS,
       laneScope: e.SLUICE_LANE_SCOPE,
       breaker: { volume: e.SLUICE_BREAKER_VOLUME, apiVolume: e.SLUICE_BREAKER_API_VOLUME, resetMs: e.SLUICE_BREAKER_RESET_MS },
       metricsPort: e.SLUICE_METRICS_PORT,

@@ -42,6 +42,7 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
     },
     flushIntervalMs: 50,
     retentionCheckMs: e.retentionCheckMs,
+    profileReleaseMs: e.profileReleaseMs,
   };
 }
 

@@ -50,10 +50,20 @@ interface ProfileState {
   /** The rate at which the API last said "slow down"; during a run of 429s, the first one's. */
   lastThrottledRate: number;
   throttledSinceSuccess: boolean;
+  /** The last time the profile asked for a call or reported one. */
+  lastUsedMs: number;
+}
+
+/** What the limiter learned of a released profile: enough to start it again where it was. */
+interface Learned {
+  rate: number;
+  lastThrottledRate: number;
 }
 
 export class AdaptiveLimiter {
   private readonly profiles = new Map<string, ProfileState>();
+  /** Released profiles whose rate the API had moved: a few numbers each, instead of a bucket and its state. */
+  private readonly learned = new Map<string, Learned>();
   private readonly floor: number;
 
   constructor(private readonly options: AdaptiveLimiterOptions) {
@@ -99,14 +109,55 @@ export class AdaptiveLimiter {
     return this.profiles.get(profileId)?.bucket.rate;
   }
 
+  /** Profiles with full state now. */
+  get tracked(): number {
+    return this.profiles.size;
+  }
+
+  /** Released profiles remembered by what they learned. */
+  get remembered(): number {
+    return this.learned.size;
+  }
+
+  /** Profiles neither asked for nor heard of since `sinceMs`. */
+  *idleSince(sinceMs: number): Generator<string> {
+    for (const [profileId, p] of this.profiles) if (p.lastUsedMs < sinceMs && notHeldBack(p, sinceMs)) yield profileId;
+  }
+
+  /**
+   * Drops the profile's state. A rate the API moved (a learned limit, or one still held
+   * back below its start) is kept, with the rate that was last throttled, so the profile
+   * starts again there rather than learning its limit again with a burst of 429s.
+   */
+  release(profileId: string): void {
+    const p = this.profiles.get(profileId);
+    if (!p) return;
+    this.profiles.delete(profileId);
+    const start = Math.min(p.settings.ratePerSecond, p.settings.ceiling);
+    if (p.bucket.rate !== start || Number.isFinite(p.lastThrottledRate)) this.learned.set(profileId, { rate: p.bucket.rate, lastThrottledRate: p.lastThrottledRate });
+  }
+
   private state(profileId: string, nowMs: number): ProfileState {
     let p = this.profiles.get(profileId);
     if (!p) {
       const settings = { ...this.options.defaults, ...this.options.perProfile?.[profileId] };
-      const rate = Math.min(settings.ratePerSecond, settings.ceiling);
-      p = { settings, bucket: new TokenBucket(rate, settings.burst, nowMs), blockedUntilMs: 0, successStreak: 0, sinceThrottle: 0, lastThrottledRate: Infinity, throttledSinceSuccess: false };
+      const learned = this.learned.get(profileId);
+      this.learned.delete(profileId);
+      const rate = Math.min(learned?.rate ?? settings.ratePerSecond, settings.ceiling);
+      p = {
+        settings,
+        bucket: new TokenBucket(rate, settings.burst, nowMs),
+        blockedUntilMs: 0,
+        successStreak: 0,
+        sinceThrottle: 0,
+        lastThrottledRate: learned?.lastThrottledRate ?? Infinity,
+        throttledSinceSuccess: false,
+        lastUsedMs: nowMs,
+      };
+      if (learned) this.setRate(p, nowMs, rate);
       this.profiles.set(profileId, p);
     }
+    p.lastUsedMs = Math.max(p.lastUsedMs, nowMs);
     return p;
   }
 
@@ -116,4 +167,9 @@ export class AdaptiveLimiter {
     const burst = Math.max(1, Math.min(p.settings.burst, p.settings.burst * (rate / p.settings.ceiling)));
     p.bucket.reconfigure(nowMs, rate, burst);
   }
+}
+
+/** A profile held back (Retry-After) past `sinceMs` is not idle: its hold would be forgotten. */
+function notHeldBack(p: ProfileState, sinceMs: number): boolean {
+  return p.blockedUntilMs < sinceMs;
 }

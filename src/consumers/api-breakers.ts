@@ -93,6 +93,25 @@ export class ApiBreakers {
     return stateOf(this.profile(profileId));
   }
 
+  /** Profiles with a breaker now. */
+  get tracked(): number {
+    return this.profiles.size;
+  }
+
+  /**
+   * Drops an idle profile's breaker (and its timers) if it is closed: a closed breaker
+   * with its counts forgotten is what a new one is. An open or half-open one stays: what
+   * it knows (the profile is failing, or has lost its access) must not be forgotten.
+   */
+  release(profileId: string): boolean {
+    const breaker = this.profiles.get(profileId);
+    if (!breaker) return true;
+    if (breaker.opened || breaker.halfOpen || this.lostAccess.has(profileId)) return false;
+    breaker.shutdown();
+    this.profiles.delete(profileId);
+    return true;
+  }
+
   shutdown(): void {
     this.api.shutdown();
     for (const b of this.profiles.values()) b.shutdown();

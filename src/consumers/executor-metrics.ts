@@ -24,6 +24,11 @@ export class ExecutorMetrics {
   readonly partitionsLost = new Counter({ name: 'sluice_executor_partitions_lost_total', help: 'Partitions this executor found owned by another one while it still worked on them (it was a zombie: frozen past its session timeout); their work here stopped, uncommitted', registers: [this.registry] });
   readonly callsHeld = new Counter({ name: 'sluice_executor_calls_held_total', help: 'API calls a lane held back because the group lease had lapsed (a rebalance under way, or heartbeats unanswered for most of a session timeout)', registers: [this.registry] });
   readonly givenBack = new Counter({ name: 'sluice_executor_items_given_back_total', help: 'Items a waiting lane dropped from memory, to be read from Kafka again', registers: [this.registry] });
+  readonly profilesTracked = new Gauge({ name: 'sluice_executor_profiles_tracked', help: 'Profiles with a limiter held in full now (released after SLUICE_PROFILE_RELEASE_MS idle)', registers: [this.registry], collect: () => this.refreshProfiles() });
+  readonly profilesRemembered = new Gauge({ name: 'sluice_executor_profiles_remembered', help: 'Released profiles whose learned rate is kept (a few numbers each)', registers: [this.registry], collect: () => this.refreshProfiles() });
+  readonly breakersTracked = new Gauge({ name: 'sluice_executor_breakers_tracked', help: 'Profile circuit breakers held now (with their timers)', registers: [this.registry], collect: () => this.refreshProfiles() });
+  /** Read when the metrics are scraped: how many profiles' state is held. */
+  profileSource: () => { tracked: number; remembered: number; breakers: number } = () => ({ tracked: 0, remembered: 0, breakers: 0 });
   /** Read when the metrics are scraped: each owned partition's lag, records in work and lanes left in Kafka now. */
   partitionSource: () => Map<number, { lag: number; inWork: number; leftLanes: number }> = () => new Map();
   readonly flushSeconds = new Histogram({ name: 'sluice_executor_flush_duration_seconds', help: 'Time to write a batch of results and commit offsets in one transaction', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
@@ -37,6 +42,19 @@ export class ExecutorMetrics {
       this.inWork.set({ partition: String(partition) }, inWork);
       this.leftLanes.set({ partition: String(partition) }, leftLanes);
     }
+  }
+
+  private refreshProfiles(): void {
+    const { tracked, remembered, breakers } = this.profileSource();
+    this.profilesTracked.set(tracked);
+    this.profilesRemembered.set(remembered);
+    this.breakersTracked.set(breakers);
+  }
+
+  /** A released profile's series go: thousands of idle profiles must not grow every scrape. */
+  forgetProfile(profileId: string): void {
+    this.profileRate.remove({ profile: profileId });
+    this.breakerState.remove({ profile: profileId });
   }
 
   breaker(scope: string, state: BreakerState): void {

@@ -50,6 +50,8 @@ export interface ExecutorSettings {
   flushIntervalMs: number;
   /** How often each owned partition's log start is compared with what its ledger still needs. */
   retentionCheckMs: number;
+  /** A profile idle this long gives back its limiter state, breaker and metric series. */
+  profileReleaseMs: number;
 }
 
 export interface ExecutorDeps {
@@ -97,6 +99,7 @@ export class Executor {
   private readonly staleSeeks = new Set<number>();
   private refillTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
+  private releaseTimer: NodeJS.Timeout | undefined;
   private readonly expired: ExpiredCommands;
   private readonly highWatermarks = new Map<number, number>();
   /** Bumped on every rebalance: a batch handler of an older generation stops taking records. */
@@ -133,6 +136,7 @@ export class Executor {
       logger: deps.logger,
       onFlushed: (_records, ms) => metrics.flushSeconds.observe(ms / 1000),
     });
+    metrics.profileSource = () => ({ tracked: this.limiter.tracked, remembered: this.limiter.remembered, breakers: this.breakers.tracked });
     metrics.partitionSource = () =>
       new Map(
         [...this.partitions].map(([partition, ledger]) => [
@@ -189,6 +193,7 @@ export class Executor {
     this.sink.start();
     this.refillTimer = setInterval(() => this.refillLanes(), REFILL_CHECK_MS);
     this.retentionTimer = setInterval(() => void this.checkRetention(), deps.settings.retentionCheckMs);
+    this.releaseTimer = setInterval(() => this.releaseIdleProfiles(), Math.min(5_000, deps.settings.profileReleaseMs / 2));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -203,6 +208,7 @@ export class Executor {
     this.stopping = true;
     clearInterval(this.refillTimer);
     clearInterval(this.retentionTimer);
+    clearInterval(this.releaseTimer);
     await this.stopLanes();
     await this.sink.close();
     await this.consumer.disconnect();
@@ -283,6 +289,18 @@ export class Executor {
       if (from === undefined) continue;
       this.deps.metrics.refills.inc();
       this.seek(partition, from);
+    }
+  }
+
+  // Ten thousand profiles come and go: one idle for profileReleaseMs, with no lane and a
+  // closed breaker, gives back its limiter state (but what it learned), its breaker (and
+  // the breaker's timers) and its metric series.
+  private releaseIdleProfiles(): void {
+    const idle = [...this.limiter.idleSince(Date.now() - this.deps.settings.profileReleaseMs)];
+    for (const profileId of idle) {
+      if (this.lanes.has(profileId) || !this.breakers.release(profileId)) continue;
+      this.limiter.release(profileId);
+      this.deps.metrics.forgetProfile(profileId);
     }
   }
 

@@ -74,4 +74,20 @@ describe('AdaptiveLimiter at its ceiling', () => {
     l.onThrottled('p', 31_000);
     expect(l.rate('p')).toBe(1.8);
   });
+  it('releases idle profiles and keeps only what they learned: a throttled one starts again at its learned rate', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 20, burst: 1, ceiling: 20 } });
+    const learned = simulate(l, 5, 30); // the API allows 5 calls/s: the limiter learns about that
+    expect(learned.throttled).toBeGreaterThan(0);
+    const rate = l.rate('p')!;
+    expect(rate).toBeLessThan(7);
+    l.reserve('quiet', 0); // used once at the start, never since
+    expect([...l.idleSince(29_000)]).toEqual(['quiet']);
+    for (const id of ['p', 'quiet']) l.release(id);
+    expect([l.tracked, l.remembered]).toEqual([0, 1]); // 'quiet' learned nothing: nothing kept
+    expect(l.rate('p')).toBeUndefined();
+    // Back after the release: at the learned rate, not at 20 calls/s with a burst of 429s.
+    const again = simulate(l, 5, 10);
+    expect(again.throttled / again.calls).toBeLessThan(0.02);
+    expect([l.tracked, l.remembered]).toEqual([1, 0]);
+  });
 });
