@@ -2,13 +2,14 @@
 import { markdownTable, writeResult, type Scenario } from './harness.js';
 import { concurrencyScenario } from './scenarios/concurrency.js';
 import { fleetScenario } from './scenarios/fleet.js';
+import { noisyNeighbourScenario } from './scenarios/noisy-neighbour.js';
 import { pipelineScenario } from './scenarios/pipeline.js';
 import { ratelimitScenario } from './scenarios/ratelimit.js';
 import { simulatorScenario } from './scenarios/simulator.js';
 import { submitScenario } from './scenarios/submit.js';
 import { throughputScenario } from './scenarios/throughput.js';
 
-const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario, throughputScenario, fleetScenario];
+const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario, throughputScenario, fleetScenario, noisyNeighbourScenario];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

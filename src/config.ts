@@ -88,6 +88,8 @@ const envSchema = z.object({
   SLUICE_PROFILE_RELEASE_MS: positiveInt.default(60_000),
   /** A job paused longer than this is flagged (job field, metric, alert) before its commands can expire. */
   SLUICE_PAUSE_WARN_MS: positiveInt.default(7 * 24 * 3_600_000),
+  /** A finished job's state leaves the control topic (a tombstone) this long after it finished; the api checks every minute. */
+  SLUICE_CONTROL_RELEASE_AFTER_MS: positiveInt.default(3_600_000),
   /** How long a consumer group waits for a silent member (one killed with -9) before giving its partitions to others. */
   SLUICE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   SLUICE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
@@ -142,6 +144,8 @@ export interface Config {
     metricsToken?: string;
     /** A job paused longer than this is flagged as overdue. */
     pauseWarnMs: number;
+    /** A finished job's control state is removed this long after it finished. */
+    controlReleaseAfterMs: number;
   };
   submit: { maxItems: number; maxItemBytes: number; maxRequestBytes: number; transactionTimeoutMs: number };
   stack: StackConfig;
@@ -215,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       streamsPerToken: e.SLUICE_API_STREAMS_PER_TOKEN,
       metricsToken: e.SLUICE_METRICS_TOKEN,
       pauseWarnMs: e.SLUICE_PAUSE_WARN_MS,
+      controlReleaseAfterMs: e.SLUICE_CONTROL_RELEASE_AFTER_MS,
     },
     submit: { maxItems: e.SLUICE_MAX_ITEMS_PER_JOB, maxItemBytes: e.SLUICE_MAX_ITEM_BYTES, maxRequestBytes: e.SLUICE_MAX_REQUEST_BYTES, transactionTimeoutMs: e.SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS },
     stack: {

@@ -13,6 +13,7 @@ import { createKafka } from '../kafka/client.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs, type Topics } from '../kafka/topics.js';
 import { createJobControl, type JobControl } from '../producers/job-control.js';
+import { createControlRelease, type ControlRelease } from '../producers/control-release.js';
 import { createJobSubmitter, type JobSubmitter } from '../producers/job-submitter.js';
 import { DEFAULT_LIMITS, type SubmissionLimits } from '../producers/item-validation.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -29,6 +30,8 @@ export interface ProducerRuntime {
   submitter: JobSubmitter;
   catalogue: OperationCatalogue;
   control: JobControl;
+  /** Removes finished jobs' state from the control topic (the api process runs it now and then). */
+  controlRelease: ControlRelease;
   topics: Topics;
   limits: SubmissionLimits;
   /** Jobs, progress, items and results as projected in Postgres. */
@@ -69,6 +72,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       catalogue,
       submitter: createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger }),
       control: createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus }),
+      controlRelease: createControlRelease({ kafka, admin, executorGroup: config.executor.groupId, topics, jobs, finishedStatus: queries.finishedStatus, logger }),
       queries,
       deadLetters: deadLetterQueries(pool),
       replayer: createDeadLetterReplayer({ kafka, admin, serde, topics, pool, catalogue }),

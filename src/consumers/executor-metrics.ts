@@ -27,8 +27,9 @@ export class ExecutorMetrics {
   readonly profilesTracked = new Gauge({ name: 'sluice_executor_profiles_tracked', help: 'Profiles with a limiter held in full now (released after SLUICE_PROFILE_RELEASE_MS idle)', registers: [this.registry], collect: () => this.refreshProfiles() });
   readonly profilesRemembered = new Gauge({ name: 'sluice_executor_profiles_remembered', help: 'Released profiles whose learned rate is kept (a few numbers each)', registers: [this.registry], collect: () => this.refreshProfiles() });
   readonly breakersTracked = new Gauge({ name: 'sluice_executor_breakers_tracked', help: 'Profile circuit breakers held now (with their timers)', registers: [this.registry], collect: () => this.refreshProfiles() });
-  /** Read when the metrics are scraped: how many profiles' state is held. */
-  profileSource: () => { tracked: number; remembered: number; breakers: number } = () => ({ tracked: 0, remembered: 0, breakers: 0 });
+  readonly controlJobs = new Gauge({ name: 'sluice_executor_control_jobs', help: 'Jobs whose control state the executor holds (a finished job\'s leaves with its tombstone)', registers: [this.registry], collect: () => this.refreshProfiles() });
+  /** Read when the metrics are scraped: how many profiles' and jobs' state is held. */
+  profileSource: () => { tracked: number; remembered: number; breakers: number; controlJobs: number } = () => ({ tracked: 0, remembered: 0, breakers: 0, controlJobs: 0 });
   /** Read when the metrics are scraped: each owned partition's lag, records in work and lanes left in Kafka now. */
   partitionSource: () => Map<number, { lag: number; inWork: number; leftLanes: number }> = () => new Map();
   readonly flushSeconds = new Histogram({ name: 'sluice_executor_flush_duration_seconds', help: 'Time to write a batch of results and commit offsets in one transaction', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
@@ -45,7 +46,8 @@ export class ExecutorMetrics {
   }
 
   private refreshProfiles(): void {
-    const { tracked, remembered, breakers } = this.profileSource();
+    const { tracked, remembered, breakers, controlJobs } = this.profileSource();
+    this.controlJobs.set(controlJobs);
     this.profilesTracked.set(tracked);
     this.profilesRemembered.set(remembered);
     this.breakersTracked.set(breakers);

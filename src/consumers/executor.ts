@@ -136,7 +136,7 @@ export class Executor {
       logger: deps.logger,
       onFlushed: (_records, ms) => metrics.flushSeconds.observe(ms / 1000),
     });
-    metrics.profileSource = () => ({ tracked: this.limiter.tracked, remembered: this.limiter.remembered, breakers: this.breakers.tracked });
+    metrics.profileSource = () => ({ tracked: this.limiter.tracked, remembered: this.limiter.remembered, breakers: this.breakers.tracked, controlJobs: deps.control.size });
     metrics.partitionSource = () =>
       new Map(
         [...this.partitions].map(([partition, ledger]) => [

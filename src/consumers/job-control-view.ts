@@ -18,6 +18,8 @@ export interface JobControlView {
   stateOf(jobId: string): ControlState;
   /** Called after any job's state changes. */
   onChange(listener: (jobId: string) => void): void;
+  /** Jobs whose state is held (a finished job's is removed by a tombstone). */
+  readonly size: number;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,11 @@ export async function openJobControlView(deps: { kafka: Kafka; admin: Admin; ser
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ partition, message }) => {
-      if (!message.value) return; // a tombstone: nothing to follow
+      if (!message.value) {
+        // A tombstone: the job has finished and its state was released (control-release).
+        if (message.key && states.delete(message.key.toString())) changes.emit('change', message.key.toString());
+        return;
+      }
       try {
         const next = await serde.decode('jobControl', message.value);
         const known = states.get(next.jobId);
@@ -49,6 +55,9 @@ export async function openJobControlView(deps: { kafka: Kafka; admin: Admin; ser
   await caughtUp(admin, topic, positions);
   logger.info({ jobs: states.size }, 'job control state read');
   return {
+    get size() {
+      return states.size;
+    },
     stateOf: (jobId) => states.get(jobId)?.state ?? 'RUNNING',
     onChange: (listener) => void changes.on('change', listener),
     close: () => consumer.disconnect(),

@@ -66,7 +66,13 @@ export interface SubmittedJobs {
    * version to store, or undefined to change nothing. Whatever `work` does before it
    * returns (producing to Kafka) happens while other control actions on the job wait.
    */
-  withControlLock<T>(tenantId: string, jobId: string, work: (job: SubmittedJob) => Promise<{ result: T; update?: { state: ControlState; version: number } }>): Promise<T | undefined>;
+  withControlLock<T>(tenantId: string, jobId: string, work: (job: SubmittedJob) => Promise<{ result: T; update?: { state: ControlState; version: number }; released?: boolean }>): Promise<T | undefined>;
+  /**
+   * Finished jobs, longest finished first, whose control state is still on the control
+   * topic and every one of whose commands lies below the executors' committed offset of its
+   * partition (`committed`: partition → next offset), so no executor reads one again.
+   */
+  finishedUnreleased(finishedBeforeMs: number, committed: Map<number, number>, limit: number): Promise<{ tenantId: string; jobId: string }[]>;
   /**
    * Commits a control action before it is produced (on its own connection: the caller
    * holds the job's row lock). The row's next update removes it.
@@ -124,13 +130,28 @@ export function createSubmittedJobs(pool: Pool): SubmittedJobs {
           [tenantId, jobId],
         );
         if (!rows[0]) return undefined;
-        const { result, update } = await work(rows[0]);
+        const { result, update, released } = await work(rows[0]);
+        if (released) await client.query(`UPDATE submitted_jobs SET control_released_at = now() WHERE job_id = $1`, [jobId]);
         if (update) {
-          await client.query(`UPDATE submitted_jobs SET control_state = $2, control_version = $3 WHERE job_id = $1`, [jobId, update.state, update.version]);
+          // Written again: a later release removes it again.
+          await client.query(`UPDATE submitted_jobs SET control_state = $2, control_version = $3, control_released_at = NULL WHERE job_id = $1`, [jobId, update.state, update.version]);
           await client.query(`DELETE FROM control_intents WHERE job_id = $1 AND version <= $2`, [jobId, update.version]);
         }
         return result;
       });
+    },
+    async finishedUnreleased(finishedBeforeMs, committed, limit) {
+      const { rows } = await pool.query<{ tenantId: string; jobId: string }>(
+        `WITH c AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(partition int, next_offset bigint))
+         SELECT s.tenant_id AS "tenantId", s.job_id AS "jobId" FROM submitted_jobs s JOIN jobs j ON j.job_id = s.job_id
+         WHERE s.submission = 'committed' AND s.control_released_at IS NULL AND j.finished_at < to_timestamp($1 / 1000.0)
+           AND EXISTS (SELECT 1 FROM command_placements p WHERE p.job_id = s.job_id)
+           AND NOT EXISTS (SELECT 1 FROM command_placements p LEFT JOIN c ON c.partition = p.partition
+                           WHERE p.job_id = s.job_id AND (c.next_offset IS NULL OR p.last_offset >= c.next_offset))
+         ORDER BY j.finished_at LIMIT $2`,
+        [finishedBeforeMs, limit, JSON.stringify([...committed].map(([partition, next]) => ({ partition, next_offset: next })))],
+      );
+      return rows;
     },
     async recordIntent(i) {
       await pool.query(

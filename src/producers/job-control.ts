@@ -38,10 +38,13 @@ export interface JobControlOptions {
   finishedStatus: (jobId: string) => Promise<JobStatus | undefined>;
 }
 
+/** The transactional id of a job's control records: one writer at a time per job. */
+export const controlTransactionalId = (jobId: string) => `sluice-control-${jobId}`;
+
 export function createJobControl({ kafka, serde, topics, jobs, finishedStatus }: JobControlOptions) {
   /** The action's event and state, in one transaction (repeating one is harmless: same state, same version). */
   const produce = (intent: ControlIntent) =>
-    withTransaction(kafka, { transactionalId: `sluice-control-${intent.jobId}` }, async (txn) => {
+    withTransaction(kafka, { transactionalId: controlTransactionalId(intent.jobId) }, async (txn) => {
       const now = Date.now();
       const action = { by: intent.requestedBy, reason: intent.reason };
       await txn.send({

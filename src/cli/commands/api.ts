@@ -17,7 +17,12 @@ export function registerApiCommand(program: Command): void {
       const app = await buildApiServer({ runtime, logger, requestsPerMinute: config.api.requestsPerMinute, authFailuresPerMinute: config.api.authFailuresPerMinute, streamsPerToken: config.api.streamsPerToken, metricsToken: config.api.metricsToken });
       const address = await app.listen({ host: config.api.host, port: opts.port === undefined ? config.api.port : Number(opts.port) });
       console.log(`Sluice API on ${address} (OpenAPI at ${address}/openapi.json)`);
+      // Finished jobs' control state leaves the control topic (executors stop holding it).
+      const release = setInterval(() => {
+        runtime.controlRelease.releaseFinished(config.api.controlReleaseAfterMs).catch((error: unknown) => logger.warn({ err: error }, 'releasing finished jobs\' control state failed; tried again in a minute'));
+      }, Math.min(60_000, config.api.controlReleaseAfterMs));
       closeOnSignals(async () => {
+        clearInterval(release);
         await app.close();
         await runtime.close();
       });
