@@ -16,7 +16,7 @@ import { SimulatorAdmin } from '../../src/simulator/admin-client.js';
 import { generatedEntityId, generatedProfileId } from '../../src/simulator/entities.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { startChildServer, type ChildServer } from './child-server.js';
-import { benchProfiles } from './pipeline-run.js';
+import { benchEnv, benchProfiles } from './pipeline-run.js';
 import { ENTITIES_PER_CALL, RATE, SLUICE_EXECUTOR_ENV } from './rate-limited-api.js';
 import { peakRssMb } from './stack.js';
 
@@ -52,16 +52,7 @@ function* updates(profileIds: string[], perProfile: number): Generator<unknown> 
 
 export async function runNeighbourhood(o: NeighbourhoodOptions): Promise<NeighbourhoodRun> {
   const logger = createLogger({ level: 'warn', service: 'bench' });
-  const prefix = `bench-neighbours-${Date.now().toString(36)}.`;
-  const env = {
-    ...process.env,
-    KAFKA_BROKERS: o.stack.kafka.brokers.join(','),
-    SCHEMA_REGISTRY_URL: o.stack.registry.url,
-    DATABASE_URL: o.stack.database.url,
-    SLUICE_TOPIC_PREFIX: prefix,
-    SLUICE_ITEM_PARTITIONS: '12',
-    SLUICE_LOG_LEVEL: 'warn',
-  };
+  const { prefix, env } = benchEnv(o.stack, 'neighbours', 12);
   const config = loadConfig(env);
   const others = Array.from({ length: OTHERS.profiles }, (_, i) => generatedProfileId('NA', i));
   const paused = Array.from({ length: PAUSED.profiles }, (_, i) => generatedProfileId('NA', PAUSED.firstProfile + i));

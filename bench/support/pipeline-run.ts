@@ -61,18 +61,26 @@ export function* interleavedBidUpdates(profiles: number, perProfile: number): Ge
     }
 }
 
+/** The environment of a bench run's processes: the stack's services, fresh topics under a prefix of their own. */
+export function benchEnv(stack: Config, label: string, partitions: number) {
+  const prefix = `bench-${label}-${Date.now().toString(36)}.`;
+  return {
+    prefix,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: stack.kafka.brokers.join(','),
+      SCHEMA_REGISTRY_URL: stack.registry.url,
+      DATABASE_URL: stack.database.url,
+      SLUICE_TOPIC_PREFIX: prefix,
+      SLUICE_ITEM_PARTITIONS: String(partitions),
+      SLUICE_LOG_LEVEL: 'warn',
+    },
+  };
+}
+
 export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRun> {
   const logger = createLogger({ level: 'warn', service: 'bench' });
-  const prefix = `bench-${o.label}-${Date.now().toString(36)}.`;
-  const env = {
-    ...process.env,
-    KAFKA_BROKERS: o.stack.kafka.brokers.join(','),
-    SCHEMA_REGISTRY_URL: o.stack.registry.url,
-    DATABASE_URL: o.stack.database.url,
-    SLUICE_TOPIC_PREFIX: prefix,
-    SLUICE_ITEM_PARTITIONS: String(o.partitions),
-    SLUICE_LOG_LEVEL: 'warn',
-  };
+  const { prefix, env } = benchEnv(o.stack, o.label, o.partitions);
   const config = loadConfig(env);
   const simConfig = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'simulator.json');
   writeFileSync(simConfig, JSON.stringify({ updateLogLimit: 0, ...o.simulator }));
