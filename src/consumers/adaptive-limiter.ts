@@ -119,9 +119,9 @@ export class AdaptiveLimiter {
     return this.learned.size;
   }
 
-  /** Profiles neither asked for nor heard of since `sinceMs`. */
+  /** Profiles neither asked for nor heard of since `sinceMs`, nor held back (Retry-After) past it. */
   *idleSince(sinceMs: number): Generator<string> {
-    for (const [profileId, p] of this.profiles) if (p.lastUsedMs < sinceMs && notHeldBack(p, sinceMs)) yield profileId;
+    for (const [profileId, p] of this.profiles) if (p.lastUsedMs < sinceMs && p.blockedUntilMs < sinceMs) yield profileId;
   }
 
   /**
@@ -167,9 +167,4 @@ export class AdaptiveLimiter {
     const burst = Math.max(1, Math.min(p.settings.burst, p.settings.burst * (rate / p.settings.ceiling)));
     p.bucket.reconfigure(nowMs, rate, burst);
   }
-}
-
-/** A profile held back (Retry-After) past `sinceMs` is not idle: its hold would be forgotten. */
-function notHeldBack(p: ProfileState, sinceMs: number): boolean {
-  return p.blockedUntilMs < sinceMs;
 }

@@ -34,6 +34,14 @@ export function processEnv(config: Config): Record<string, string> {
   };
 }
 
+/**
+ * An executor process of a test's topics against its simulator at `apiUrl`, with `env`
+ * over that (rates, session timeout…); `ready` is the URL of its /metrics.
+ */
+export function startExecutorProcess(config: Config, apiUrl: string, env: Record<string, string>): Promise<SluiceProcess> {
+  return startSluiceProcess(['executor'], { ...processEnv(config), ADS_API_URL: apiUrl, SLUICE_METRICS_PORT: '0', ...env }, /Sluice executor running \(metrics at (\S+)\)/);
+}
+
 export async function startSluiceProcess(args: string[], env: Record<string, string>, readyOn: RegExp): Promise<SluiceProcess> {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'sluice.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';

@@ -18,7 +18,7 @@ import type { ItemResult } from '../../../src/domain/events.js';
 import { generatedEntityId, generatedProfileId, type Keyword } from '../../../src/simulator/entities.js';
 import { outcomeOf } from '../../helpers/executor.js';
 import { openTestPipeline, type KeywordUpdate, type TestPipeline } from '../../helpers/pipeline.js';
-import { processEnv, startSluiceProcess, type SluiceProcess } from '../../helpers/sluice-process.js';
+import { startExecutorProcess, type SluiceProcess } from '../../helpers/sluice-process.js';
 
 const profile = (i: number) => generatedProfileId('NA', i);
 const SLOW = profile(0);
@@ -41,16 +41,13 @@ afterAll(async () => {
 
 function executorProcess(config: Config): Promise<SluiceProcess> {
   const env = {
-    ...processEnv(config),
-    ADS_API_URL: p.sim.sim.url,
-    SLUICE_METRICS_PORT: '0',
     SLUICE_PROFILE_RATE: '20',
     SLUICE_PROFILE_BURST: '5',
     SLUICE_MAX_BATCH_SIZE: '5',
     SLUICE_PROFILE_LIMITS: JSON.stringify({ [SLOW]: { ratePerSecond: 0.5, burst: 1, ceiling: 0.5 } }),
     SLUICE_SESSION_TIMEOUT_MS: '6000',
   };
-  return startSluiceProcess(['executor'], env, /Sluice executor running/).then((proc) => (running.push(proc), proc));
+  return startExecutorProcess(config, p.sim.sim.url, env).then((proc) => (running.push(proc), proc));
 }
 
 async function control(jobId: string, action: ControlAction): Promise<void> {

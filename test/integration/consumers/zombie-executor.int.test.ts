@@ -16,7 +16,7 @@ import { transactionalProducer } from '../../../src/kafka/transactions.js';
 import { generatedProfileId, type Keyword } from '../../../src/simulator/entities.js';
 import { outcomeOf } from '../../helpers/executor.js';
 import { keywordUpdates, openTestPipeline, type KeywordUpdate, type TestPipeline } from '../../helpers/pipeline.js';
-import { processEnv, startSluiceProcess, type SluiceProcess } from '../../helpers/sluice-process.js';
+import { startExecutorProcess, type SluiceProcess } from '../../helpers/sluice-process.js';
 
 const PROFILES = Array.from({ length: 12 }, (_, i) => generatedProfileId('NA', i));
 const PER_PROFILE = 100;
@@ -37,8 +37,8 @@ afterAll(async () => {
 });
 
 function executorProcess(config: Config): Promise<SluiceProcess> {
-  const env = { ...processEnv(config), ADS_API_URL: p.sim.sim.url, SLUICE_METRICS_PORT: '0', SLUICE_PROFILE_RATE: '10', SLUICE_PROFILE_BURST: '1', SLUICE_MAX_BATCH_SIZE: '2', SLUICE_SESSION_TIMEOUT_MS: '6000' };
-  return startSluiceProcess(['executor'], env, /Sluice executor running \(metrics at (\S+)\)/).then((proc) => (running.push(proc), proc));
+  const env = { SLUICE_PROFILE_RATE: '10', SLUICE_PROFILE_BURST: '1', SLUICE_MAX_BATCH_SIZE: '2', SLUICE_SESSION_TIMEOUT_MS: '6000' };
+  return startExecutorProcess(config, p.sim.sim.url, env).then((proc) => (running.push(proc), proc));
 }
 
 async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
