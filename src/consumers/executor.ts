@@ -181,12 +181,17 @@ export class Executor {
     consumer.on(consumer.events.HEARTBEAT, () => this.lease.renew());
     consumer.on(consumer.events.REBALANCING, () => this.lease.giveUp());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.lease.renew();
+      // Renewed only once the old generation's lanes have stopped: a zombie's rejoin must
+      // not let the lanes of the generation it lost call the API again.
+      this.lease.suspend();
       this.generation++;
       this.assigned = payload.memberAssignment[deps.topics.itemCommands.name] ?? [];
       deps.logger.info({ generation: this.generation, assignment: payload.memberAssignment }, 'executor joined its group');
       // Never left rejected: every later batch awaits it, and a rejected one would stop the executor for good.
-      this.ready = this.ready.then(() => this.dropAllWork()).catch((error: unknown) => deps.logger.error({ err: error }, 'dropping work after a rebalance failed'));
+      this.ready = this.ready
+        .then(() => this.dropAllWork())
+        .catch((error: unknown) => deps.logger.error({ err: error }, 'dropping work after a rebalance failed'))
+        .then(() => this.lease.resume());
     });
     await consumer.connect();
     await consumer.subscribe({ topic: deps.topics.itemCommands.name, fromBeginning: true });
