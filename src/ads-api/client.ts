@@ -3,7 +3,7 @@
 // lists and profiles. Every answer becomes a typed outcome (classify.ts); nothing here
 // retries except the one token refresh a 401 earns, because retry policy belongs to the
 // caller (the executor), which knows the item's budget and the profile's limiter.
-import type { ApiClient, BatchRequest, BatchResult, ItemOutcome } from '../domain/api-client.js';
+import type { ApiClient, BatchRequest, BatchResult, ItemOutcome, ReadResult } from '../domain/api-client.js';
 import { Permanent, Throttled, Transient, type CallFailure } from '../domain/errors.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { classifyCall, classifyMultiStatus, type CallOutcome } from './classify.js';
@@ -63,6 +63,9 @@ export interface AdsApiClient extends ApiClient {
   /** Every page of a list call; throws the call's failure if a page fails. */
   listAll<T = Record<string, unknown>>(profileId: string, entity: EntityType, options?: ListOptions): Promise<ListResult<T>>;
 }
+
+/** The most entities a v3 list page holds. */
+const MAX_LIST_PAGE = 5000;
 
 export function createAdsApiClient(options: AdsApiClientOptions): AdsApiClient {
   const hosts = options.hosts ?? AMAZON_HOSTS;
@@ -199,19 +202,43 @@ export function createAdsApiClient(options: AdsApiClientOptions): AdsApiClient {
     return { items: [...seen.values()], pages, duplicatesDropped, totalResults, complete: totalResults === undefined || seen.size >= totalResults };
   }
 
-  async function execute(batch: BatchRequest): Promise<BatchResult> {
+  /** Each item's catalogue entry; they share one batch key, so one call takes them all. */
+  function operationsOf(batch: BatchRequest): [AmazonOperation, ...AmazonOperation[]] {
     const ops = batch.items.map(({ operation }) => {
       const op = options.catalogue.get(operation);
       if (!op) throw new Error(`operation ${operation} is not in this client's catalogue`);
       return op;
     });
     const first = ops[0];
-    if (!first) throw new Error('execute: an empty batch');
-    if (ops.some((op) => op.batchKey !== first.batchKey)) throw new Error(`execute: operations of one call must share a batch key (${first.batchKey})`);
-    return call(batch.profileId, first.entity, first.action, batch.items.map(({ payload }, i) => ops[i]!.toRequestEntity(payload)));
+    if (!first) throw new Error('an empty batch');
+    if (ops.some((op) => op.batchKey !== first.batchKey)) throw new Error(`operations of one call must share a batch key (${first.batchKey})`);
+    return [first, ...ops.slice(1)];
   }
 
-  return { profiles, call, mutate, listAll, execute, close: () => transport.close() };
+  async function execute(batch: BatchRequest): Promise<BatchResult> {
+    const ops = operationsOf(batch);
+    return call(batch.profileId, ops[0].entity, ops[0].action, batch.items.map(({ payload }, i) => ops[i]!.toRequestEntity(payload)));
+  }
+
+  // One list call filtered by the items' ids (more pages only past the page size).
+  async function read(batch: BatchRequest): Promise<ReadResult> {
+    const ops = operationsOf(batch);
+    const started = performance.now();
+    const latencyMs = () => Math.round(performance.now() - started);
+    const ids = batch.items.map(({ payload }, i) => ops[i]!.entityId(payload));
+    const unique = [...new Set(ids)];
+    try {
+      const listed = await listAll<Record<string, unknown>>(batch.profileId, ops[0].entity, { ids: unique, pageSize: Math.min(unique.length, MAX_LIST_PAGE) });
+      const idField = ENTITY_META[ops[0].entity].idField;
+      const byId = new Map(listed.items.map((entity) => [String(entity[idField]), entity]));
+      return { type: 'read', values: ids.map((id, i) => { const entity = byId.get(id); return entity ? ops[i]!.currentValues(entity) : null; }), latencyMs: latencyMs() };
+    } catch (error) {
+      if (error instanceof Throttled || error instanceof Transient || error instanceof Permanent) return { type: 'failed', error, latencyMs: latencyMs() };
+      throw error;
+    }
+  }
+
+  return { profiles, call, mutate, listAll, execute, read, close: () => transport.close() };
 }
 
 /** Login with Amazon: exchanges the refresh token for an access token. */

@@ -2,6 +2,7 @@
 // SP v3 entity and endpoint it uses, and the request entity it builds. Every value is
 // absolute ("set bid to 1.25"), so running an item twice leaves the same state.
 import { z } from 'zod';
+import type { FieldValues } from '../domain/field-values.js';
 import { OperationCatalogue, type OperationDefinition } from '../domain/operation-catalogue.js';
 import type { EntityType } from './sp-entities.js';
 
@@ -10,6 +11,10 @@ export interface AmazonOperation<P = unknown> extends OperationDefinition<P> {
   action: 'update';
   /** The entity object of the v3 request body for this item. */
   toRequestEntity(payload: P): Record<string, unknown>;
+  /** The id of the entity the item changes, as list calls filter by it. */
+  entityId(payload: P): string;
+  /** The fields the operation sets, as an entity of a list answer holds them now. */
+  currentValues(entity: Record<string, unknown>): FieldValues;
 }
 
 const entityId = z.string().regex(/^\d{1,24}$/, 'must be a numeric id string');
@@ -22,11 +27,15 @@ const MAX_PER_CALL = 1000;
 function operation<P extends Record<string, unknown>>(def: {
   name: string;
   description: string;
-  payload: z.ZodType<P>;
+  payload: z.ZodObject<z.ZodRawShape, z.core.$strict> & z.ZodType<P>;
   entity: EntityType;
   idField: keyof P & string;
   toRequestEntity: (p: P) => Record<string, unknown>;
+  /** Where a listed entity holds a field, when not under the field's own name. */
+  readField?: (entity: Record<string, unknown>, field: string) => unknown;
 }): AmazonOperation {
+  const fields = Object.keys(def.payload.shape).filter((f) => f !== def.idField);
+  const readField = def.readField ?? ((entity, field) => entity[field]);
   return {
     name: def.name,
     description: def.description,
@@ -38,6 +47,10 @@ function operation<P extends Record<string, unknown>>(def: {
     maxBatchSize: MAX_PER_CALL,
     entityKey: (p) => `${def.entity}:${String((p as P)[def.idField])}`,
     toRequestEntity: (p) => def.toRequestEntity(p as P),
+    entityId: (p) => String((p as P)[def.idField]),
+    fieldsSet: (p) => Object.fromEntries(fields.map((f) => [f, (p as P)[f]])),
+    expect: def.payload.omit({ [def.idField]: true }).partial().strict(),
+    currentValues: (entity) => Object.fromEntries(fields.map((f) => [f, readField(entity, f)])),
   };
 }
 
@@ -73,6 +86,7 @@ export const AMAZON_OPERATIONS: readonly AmazonOperation[] = [
     entity: 'campaigns',
     idField: 'campaignId',
     toRequestEntity: (p) => ({ campaignId: p.campaignId, budget: { budget: p.budget, budgetType: 'DAILY' } }),
+    readField: (entity, field) => (field === 'budget' ? (entity.budget as { budget?: unknown } | undefined)?.budget : entity[field]),
   }),
   operation({
     name: 'campaign.setState',

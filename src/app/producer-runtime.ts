@@ -25,6 +25,8 @@ import { projectionMetrics } from '../projections/projection-metrics.js';
 import { projectionErrors, type ProjectionErrors } from '../projections/projection-errors.js';
 import type { Registry } from 'prom-client';
 import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/dead-letter-replay.js';
+import { createJobVerifier, type JobVerifier } from '../producers/job-verification.js';
+import { createJobReverter, type JobReverter } from '../producers/job-revert.js';
 
 export interface ProducerRuntime {
   submitter: JobSubmitter;
@@ -39,6 +41,10 @@ export interface ProducerRuntime {
   /** Dead letters as projected in Postgres. */
   deadLetters: DeadLetterQueries;
   replayer: DeadLetterReplayer;
+  /** Reads a job's written items back: verified or drifted. */
+  verifier: JobVerifier;
+  /** Makes the job that restores a job's before-images. */
+  reverter: JobReverter;
   /** Records the projector quarantined, to list and retry. */
   projectionErrors: ProjectionErrors;
   /** The submitted jobs as the write side records them (known before they are projected). */
@@ -66,11 +72,14 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
     const catalogue = amazonCatalogue();
     const jobs = createSubmittedJobs(pool);
     const queries = projectionQueries(pool, { pauseWarnMs: config.api.pauseWarnMs });
+    const submitter = createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger });
     return {
       topics,
       limits,
       catalogue,
-      submitter: createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger }),
+      submitter,
+      verifier: createJobVerifier({ kafka, serde, topics, pool }),
+      reverter: createJobReverter({ pool, submitter }),
       control: createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus }),
       controlRelease: createControlRelease({ kafka, admin, executorGroup: config.executor.groupId, topics, jobs, finishedStatus: queries.finishedStatus, logger }),
       queries,

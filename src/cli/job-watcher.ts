@@ -49,8 +49,9 @@ export function summaryLines(p: JobProgress): string[] {
   const c = p.counts;
   return [
     `job ${p.jobId}: ${p.status}`,
-    `  ${p.totalItems} items: ${c.succeeded} succeeded, ${c.deadLettered} dead-lettered, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped, ${c.superseded} superseded${c.expired > 0 ? `, ${c.expired} EXPIRED (their commands were gone from Kafka)` : ''}`,
-    `  submitted ${p.submittedAt}, finished ${p.finishedAt ?? '-'}`,
+    `  ${p.totalItems} items: ${c.succeeded} succeeded, ${c.deadLettered} dead-lettered, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped, ${c.superseded} superseded${c.expired > 0 ? `, ${c.expired} EXPIRED (their commands were gone from Kafka)` : ''}${c.conflict > 0 ? `, ${c.conflict} in conflict (changed since submitted: not written)` : ''}`,
+    `  submitted ${p.submittedAt}, finished ${p.finishedAt ?? '-'}${p.revertOf ? `; reverts job ${p.revertOf}` : ''}`,
+    ...(p.verification.verified + p.verification.drifted > 0 ? [`  verified: ${p.verification.verified} hold what was written, ${p.verification.drifted} DRIFTED (not applied, or changed since)`] : []),
     ...(p.pausedSince ? [`  paused since ${p.pausedSince}${p.pauseOverdue ? ': OVERDUE, resume or cancel it before item-commands retention removes its commands' : ''}`] : []),
   ];
 }

@@ -7,7 +7,7 @@
 // never decide what becomes of an item.
 import { once } from 'node:events';
 import CircuitBreaker from 'opossum';
-import type { BatchResult } from '../domain/api-client.js';
+import type { CallResult } from '../domain/api-client.js';
 import { Permanent, Transient, type CallFailure } from '../domain/errors.js';
 
 export interface BreakerSettings {
@@ -22,29 +22,29 @@ export interface BreakerSettings {
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
-export type GuardedCall =
-  | { type: 'called'; result: BatchResult; /** The call was a half-open breaker's probe. */ probe: boolean }
+export type GuardedCall<R extends CallResult = CallResult> =
+  | { type: 'called'; result: R; /** The call was a half-open breaker's probe. */ probe: boolean }
   | { type: 'open'; scope: 'api' | 'profile' };
 
 /** Kinds of call failure that mean the profile cannot be used at all right now. */
 const PROFILE_ACCESS_KINDS = new Set(['unauthorized', 'forbidden']);
 
-export function isProfileAccessFailure(result: BatchResult): boolean {
+export function isProfileAccessFailure(result: CallResult): boolean {
   return result.type === 'failed' && result.error instanceof Permanent && PROFILE_ACCESS_KINDS.has(result.error.kind);
 }
 
 /** Carries a failed call's result through the breaker, which counts thrown errors. */
 class UnhealthyCall extends Error {
-  constructor(readonly result: BatchResult) {
+  constructor(readonly result: CallResult) {
     super('unhealthy call');
   }
 }
 
-type Call = () => Promise<BatchResult>;
+type Call = () => Promise<CallResult>;
 
 export class ApiBreakers {
-  private readonly api: CircuitBreaker<[Call], BatchResult>;
-  private readonly profiles = new Map<string, CircuitBreaker<[Call], BatchResult>>();
+  private readonly api: CircuitBreaker<[Call], CallResult>;
+  private readonly profiles = new Map<string, CircuitBreaker<[Call], CallResult>>();
   private readonly lostAccess = new Map<string, CallFailure>();
 
   constructor(
@@ -56,13 +56,14 @@ export class ApiBreakers {
     this.api = this.create('*', settings.api, (error) => !(error instanceof UnhealthyCall) || isProfileAccessFailure(error.result));
   }
 
-  async run(profileId: string, call: Call): Promise<GuardedCall> {
+  // (the breakers hand back the result `call` made: R in, R out)
+  async run<R extends CallResult>(profileId: string, call: () => Promise<R>): Promise<GuardedCall<R>> {
     const profile = this.profile(profileId);
     const probe = this.api.halfOpen || profile.halfOpen;
     try {
-      return { type: 'called', result: await this.api.fire(() => profile.fire(call)), probe };
+      return { type: 'called', result: (await this.api.fire(() => profile.fire(call))) as R, probe };
     } catch (error) {
-      if (error instanceof UnhealthyCall) return { type: 'called', result: error.result, probe };
+      if (error instanceof UnhealthyCall) return { type: 'called', result: error.result as R, probe };
       if (isOpenBreaker(error)) return { type: 'open', scope: this.api.opened && !this.api.halfOpen ? 'api' : 'profile' };
       throw error;
     }
@@ -117,7 +118,7 @@ export class ApiBreakers {
     for (const b of this.profiles.values()) b.shutdown();
   }
 
-  private profile(profileId: string): CircuitBreaker<[Call], BatchResult> {
+  private profile(profileId: string): CircuitBreaker<[Call], CallResult> {
     let breaker = this.profiles.get(profileId);
     if (!breaker) {
       breaker = this.create(profileId, this.settings.profile, (error) => !(error instanceof UnhealthyCall));
@@ -127,8 +128,8 @@ export class ApiBreakers {
     return breaker;
   }
 
-  private create(scope: string, s: BreakerSettings, ignored: (error: unknown) => boolean): CircuitBreaker<[Call], BatchResult> {
-    const breaker = new CircuitBreaker<[Call], BatchResult>(
+  private create(scope: string, s: BreakerSettings, ignored: (error: unknown) => boolean): CircuitBreaker<[Call], CallResult> {
+    const breaker = new CircuitBreaker<[Call], CallResult>(
       async (call: Call) => {
         const result = await call();
         if (result.type === 'failed' && (result.error instanceof Transient || isProfileAccessFailure(result))) throw new UnhealthyCall(result);

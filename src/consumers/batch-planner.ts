@@ -5,7 +5,8 @@
 // order across jobs. The batch is the first runnable item and the runnable items right
 // after it with the same batch key, up to the operation's limit, and never two items of
 // one entity in one call (a partial failure could otherwise apply them out of order).
-// A lane is normally one profile's; a batch is always one profile's.
+// A lane is normally one profile's; a batch is always one profile's. A verification
+// writes nothing, so no control state holds it or cancels it: it runs as if its job ran.
 import type { ControlState } from '../domain/events.js';
 import type { WorkItem } from './work-item.js';
 
@@ -24,7 +25,7 @@ export function planNext(queue: readonly WorkItem[], stateOf: (jobId: string) =>
   let held = 0;
   let batchClosed = false;
   for (const item of queue) {
-    const state = stateOf(item.command.jobId);
+    const state = item.command.purpose === 'VERIFY' ? 'RUNNING' : stateOf(item.command.jobId);
     if (state === 'CANCELLED') {
       cancelled.push(item);
       continue;

@@ -9,8 +9,8 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, op
 export class ExecutorMetrics {
   readonly registry = new Registry();
   readonly items = new Counter({ name: 'sluice_executor_items_total', help: 'Item outcomes by kind (succeeded, retrying, failed, dead_lettered, cancelled, poison)', labelNames: ['outcome'], registers: [this.registry] });
-  readonly calls = new Counter({ name: 'sluice_executor_api_calls_total', help: 'API calls by operation and result (answered, throttled, transient, permanent)', labelNames: ['operation', 'result'], registers: [this.registry] });
-  readonly callSeconds = new Histogram({ name: 'sluice_executor_api_call_duration_seconds', help: 'API call latency by operation', labelNames: ['operation'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  readonly calls = new Counter({ name: 'sluice_executor_api_calls_total', help: 'API calls by operation, kind (read, write) and result (answered, throttled, transient, permanent)', labelNames: ['operation', 'kind', 'result'], registers: [this.registry] });
+  readonly callSeconds = new Histogram({ name: 'sluice_executor_api_call_duration_seconds', help: 'API call latency by operation and kind (read, write)', labelNames: ['operation', 'kind'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly throttled = new Counter({ name: 'sluice_executor_throttled_total', help: 'Calls answered 429 (or with throttled entities)', registers: [this.registry] });
   readonly breakerState = new Gauge({ name: 'sluice_executor_breaker_state', help: 'Circuit breaker state per profile ("*": the whole API): 0 closed, 1 half-open, 2 open', labelNames: ['profile'], registers: [this.registry] });
   readonly laneErrors = new Counter({ name: 'sluice_executor_lane_errors_total', help: 'Unexpected errors in a lane (a bug, not an API answer): the batch was retried by the normal rules', registers: [this.registry] });

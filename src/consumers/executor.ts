@@ -34,7 +34,8 @@ import type { CommitPoint, PartitionLost } from './partition-channel.js';
 import { PartitionLedger } from './partition-ledger.js';
 import { ProfileLane, type LaneContext, type LaneOutput, type LanePolicy } from './profile-lane.js';
 import { ResultSink } from './result-sink.js';
-import type { ItemTrace, SourcePosition, WorkItem } from './work-item.js';
+import { workItemOf, workItemStub } from './command-items.js';
+import type { ItemTrace, SourcePosition } from './work-item.js';
 
 export interface ExecutorSettings {
   groupId: string;
@@ -441,9 +442,9 @@ export class Executor {
       return;
     }
     const trace = itemTrace(command, traceparentIn(message.headers));
-    const item = this.workItem(command, source, trace);
+    const item = workItemOf(command, source, trace, this.deps.catalogue);
     if ('problem' in item) {
-      const stub = this.workItemStub(command, source, trace);
+      const stub = workItemStub(command, source, trace);
       this.output.finished(stub, { 'sluice.ItemFailed': { failureClass: 'PERMANENT', ...item.problem, deadLettered: true } }, null, item.problem);
       return;
     }
@@ -460,26 +461,6 @@ export class Executor {
       this.deps.metrics.lanes.set(this.lanes.size);
     }
     lane.push(item);
-  }
-
-  private workItemStub(command: ItemRequested, source: SourcePosition, trace: ItemTrace): WorkItem {
-    return { command, payload: null, source, batchKey: '', entityKey: '', maxBatchSize: 1, attempts: 0, history: [], notBeforeMs: 0, trace };
-  }
-
-  // The producer validated every payload, but a command may come from elsewhere (an older
-  // producer, a replay tool, a hand-written record): what cannot run is dead-lettered.
-  private workItem(command: ItemRequested, source: SourcePosition, trace: ItemTrace): WorkItem | { problem: Diagnosis } {
-    const op = this.deps.catalogue.get(command.operation);
-    if (!op) return { problem: { errorKind: 'unknownOperation', reason: 'UNKNOWN_OPERATION', message: `operation "${command.operation}" is not in the catalogue` } };
-    let payload: unknown;
-    try {
-      payload = JSON.parse(command.payload);
-    } catch (error) {
-      return { problem: { errorKind: 'invalidPayload', reason: 'INVALID_PAYLOAD', message: `payload is not JSON: ${(error as Error).message}` } };
-    }
-    const check = this.deps.catalogue.check(command.operation, payload);
-    if (!check.ok) return { problem: { errorKind: 'invalidPayload', reason: 'INVALID_PAYLOAD', message: check.issues.map((i) => `${i.field}: ${i.reason}`).join('; ') } };
-    return { ...this.workItemStub(command, source, trace), payload: check.value, batchKey: op.batchKey, entityKey: op.entityKey(check.value), maxBatchSize: op.maxBatchSize };
   }
 
   private readonly output: LaneOutput = {

@@ -3,10 +3,14 @@
 // Many lanes run at once, so a throttled, slow or failing profile holds up only itself.
 // Each turn the lane plans a batch (batch-planner), waits for any backoff, for an open
 // breaker, for the rate limiter's token and, for a batch not yet full, a short linger;
-// then makes the call and settles every item from the answer, by index.
-import type { ApiClient, BatchResult, ItemOutcome as ApiItemOutcome } from '../domain/api-client.js';
+// then makes the call and settles every item from the answer, by index. An item that
+// reads its entity first (its before-image, its expect, or a verification) has that read
+// as a call of its own, on the same limiter and breaker, batched like writes; what the
+// read found decides whether the write still follows.
+import type { ApiClient, BatchRequest, BatchResult, CallResult, ItemOutcome as ApiItemOutcome, ReadResult } from '../domain/api-client.js';
 import { Permanent, Throttled, Transient, type CallFailure } from '../domain/errors.js';
 import type { ControlState, ItemOutcome } from '../domain/events.js';
+import { holdsValues, type FieldValues } from '../domain/field-values.js';
 import { Signal } from '../lib/signal.js';
 import type { AdaptiveLimiter } from './adaptive-limiter.js';
 import { isProfileAccessFailure, type ApiBreakers } from './api-breakers.js';
@@ -195,8 +199,11 @@ export class ProfileLane {
     if (waitMs > 0) return void (await this.wake.wait(waitMs));
     this.wanted = ctx.policy.readAhead;
     this.lingerUntilMs = undefined;
-    this.inCall = batch;
-    await this.call(profileId, batch);
+    // The head decides: its read first, or the write of everything already read.
+    const reading = awaitsRead(head);
+    this.inCall = batch.filter((item) => awaitsRead(item) === reading);
+    if (reading) await this.read(profileId, this.inCall);
+    else await this.call(profileId, this.inCall);
     this.inCall = undefined;
     ctx.metrics.profileRate.set({ profile: profileId }, ctx.limiter.rate(profileId) ?? 0);
   }
@@ -236,7 +243,8 @@ export class ProfileLane {
   private shouldLinger(batch: WorkItem[], now: number): boolean {
     const head = batch[0]!;
     const limit = Math.min(this.ctx.policy.maxBatchSize, head.maxBatchSize);
-    if (batch.length >= limit || head.history.length > 0 || this.ctx.policy.lingerMs <= 0) return false;
+    // (an item already read lingered before its read)
+    if (batch.length >= limit || head.history.length > 0 || head.current !== undefined || this.ctx.policy.lingerMs <= 0) return false;
     this.lingerUntilMs ??= now + this.ctx.policy.lingerMs;
     return now < this.lingerUntilMs;
   }
@@ -249,43 +257,84 @@ export class ProfileLane {
     }
   }
 
-  private async call(profileId: string, batch: WorkItem[]): Promise<void> {
+  /** One API call for the batch (a read or a write), behind the breaker, observed; undefined while the breaker is open. */
+  private async guardedCall<R extends CallResult>(profileId: string, batch: WorkItem[], kind: 'read' | 'write', send: (request: BatchRequest) => Promise<R>): Promise<{ result: R; probe: boolean } | undefined> {
     const { ctx } = this;
     const operation = batch[0]!.command.operation;
-    const guarded = await ctx.breakers.run(profileId, () =>
-      ctx.api.execute({ profileId, items: batch.map((i) => ({ operation: i.command.operation, payload: i.payload })) }),
-    );
-    if (guarded.type === 'open') return; // the next turn waits for the breaker
-    const { result, probe } = guarded;
+    const guarded = await ctx.breakers.run(profileId, () => send({ profileId, items: batch.map((i) => ({ operation: i.command.operation, payload: i.payload })) }));
+    if (guarded.type === 'open') return undefined; // the next turn waits for the breaker
+    const { result } = guarded;
     if (ctx.logger.isLevelEnabled('debug')) {
       // Built only when wanted: this runs for every API call.
       ctx.logger.debug(
-        { jobIds: [...new Set(batch.map((i) => i.command.jobId))], tenantId: batch[0]!.command.tenantId, profileId, operation, batchSize: batch.length, result: callResultLabel(result), durationMs: result.latencyMs },
+        { jobIds: [...new Set(batch.map((i) => i.command.jobId))], tenantId: batch[0]!.command.tenantId, profileId, operation, kind, batchSize: batch.length, result: callResultLabel(result), durationMs: result.latencyMs },
         'api call',
       );
     }
-    ctx.metrics.callSeconds.observe({ operation }, result.latencyMs / 1000);
-    ctx.metrics.calls.inc({ operation, result: callResultLabel(result) });
+    ctx.metrics.callSeconds.observe({ operation, kind }, result.latencyMs / 1000);
+    ctx.metrics.calls.inc({ operation, kind, result: callResultLabel(result) });
     if (result.type === 'failed') {
-      if (probe && isProfileAccessFailure(result)) {
-        // The probe confirmed the profile cannot be used: every runnable item of the lane
-        // would fail the same way, so they are dead-lettered now, not one call each; so
-        // are those read again from Kafka while the breaker stays open.
-        ctx.breakers.accessLost(profileId, result.error);
-        this.failRunnable(profileId, result.error, result.latencyMs, batch);
-        return;
-      }
-      for (const item of batch) this.failed(item, result.error, result.latencyMs, true);
-      if (result.error instanceof Throttled) this.throttled(profileId, result.error);
+      this.callFailed(profileId, batch, result, guarded.probe);
+      return undefined;
+    }
+    return guarded;
+  }
+
+  private callFailed(profileId: string, batch: WorkItem[], result: Extract<CallResult, { type: 'failed' }>, probe: boolean): void {
+    if (probe && isProfileAccessFailure(result)) {
+      // The probe confirmed the profile cannot be used: every runnable item of the lane
+      // would fail the same way, so they are dead-lettered now, not one call each; so
+      // are those read again from Kafka while the breaker stays open.
+      this.ctx.breakers.accessLost(profileId, result.error);
+      this.failRunnable(profileId, result.error, result.latencyMs, batch);
       return;
     }
+    for (const item of batch) this.failed(item, result.error, result.latencyMs, true);
+    if (result.error instanceof Throttled) this.throttled(profileId, result.error);
+  }
+
+  private async read(profileId: string, batch: WorkItem[]): Promise<void> {
+    const answer = await this.guardedCall(profileId, batch, 'read', (request) => this.ctx.api.read(request));
+    if (!answer) return;
+    const { result } = answer;
+    if (result.type !== 'read') return;
+    result.values.forEach((current, i) => this.judge(batch[i]!, current, result.latencyMs));
+    this.ctx.limiter.onSucceeded(profileId, this.ctx.now());
+  }
+
+  /**
+   * What the read decides: a verification ends verified or drifted; an entity already at
+   * the requested values needs no write (also the case of a write that landed before a
+   * crash: its re-run is no conflict); one that differs from the item's expect is not
+   * written (conflict). Anything else is written by a later turn.
+   */
+  private judge(item: WorkItem, current: FieldValues | null, latencyMs: number): void {
+    item.current = current;
+    const found = current === null ? null : JSON.stringify(current);
+    if (item.command.purpose === 'VERIFY') {
+      this.settle(item, { 'sluice.ItemVerified': { drifted: !holdsValues(current, item.expect ?? {}), current: found } }, latencyMs);
+    } else if (holdsValues(current, item.fieldsSet)) {
+      item.attempts++;
+      this.settle(item, { 'sluice.ItemSucceeded': { summary: 'already at the requested values', previous: found, applied: JSON.stringify(item.fieldsSet) } }, latencyMs);
+    } else if (item.expect && !holdsValues(current, item.expect)) {
+      this.settle(item, { 'sluice.ItemConflict': { expected: JSON.stringify(item.expect), current: found } }, latencyMs);
+    }
+  }
+
+  private async call(profileId: string, batch: WorkItem[]): Promise<void> {
+    const { ctx } = this;
+    const answer = await this.guardedCall(profileId, batch, 'write', (request) => ctx.api.execute(request));
+    if (!answer) return;
+    const { result } = answer;
+    if (result.type !== 'answered') return;
     let throttle: Throttled | undefined;
     result.items.forEach((outcome: ApiItemOutcome, i) => {
       const item = batch[i]!;
       if (outcome.type === 'succeeded') {
         item.attempts++;
         this.record(item, 'succeeded');
-        this.settle(item, { 'sluice.ItemSucceeded': { summary: outcome.id ?? null } }, result.latencyMs);
+        const previous = item.current === undefined ? null : JSON.stringify(item.current);
+        this.settle(item, { 'sluice.ItemSucceeded': { summary: outcome.id ?? null, previous, applied: JSON.stringify(item.fieldsSet) } }, result.latencyMs);
       } else {
         this.failed(item, outcome.error, result.latencyMs, true);
         if (outcome.error instanceof Throttled) throttle ??= outcome.error;
@@ -363,8 +412,11 @@ export class ProfileLane {
   }
 }
 
-function callResultLabel(result: BatchResult): string {
-  if (result.type === 'answered') return 'answered';
+/** Whether the item's read is still to be made. */
+const awaitsRead = (item: WorkItem) => item.reads && item.current === undefined;
+
+function callResultLabel(result: CallResult): string {
+  if (result.type !== 'failed') return 'answered';
   if (result.error instanceof Throttled) return 'throttled';
   return result.error instanceof Permanent ? 'permanent' : 'transient';
 }

@@ -4,6 +4,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
 import type { AttemptRecord, ItemRequested } from '../domain/events.js';
+import type { FieldValues } from '../domain/field-values.js';
 
 export interface SourcePosition {
   topic: string;
@@ -21,6 +22,14 @@ export interface WorkItem {
   /** The entity the item changes: two items of one entity never share a call. */
   entityKey: string;
   maxBatchSize: number;
+  /** The values the item sets ({"bid": 1.25}). */
+  fieldsSet: FieldValues;
+  /** The values its submitter saw (the stale-write guard), or for a verification the values the write set. */
+  expect: FieldValues | undefined;
+  /** Whether the item's entity is read first: for its before-image, its guard, or (verification) instead of a write. */
+  reads: boolean;
+  /** What that read found: undefined until it is made; null when the entity does not exist. */
+  current: FieldValues | null | undefined;
   /** Attempts that spent retry budget (throttling does not). */
   attempts: number;
   /** Every call this item was part of, for the dead-letter diagnostics. */

@@ -3,6 +3,7 @@
 // Amazon Ads client implements it; another API plugs in with its own implementation and
 // operation catalogue.
 import type { Permanent, Throttled, Transient } from './errors.js';
+import type { FieldValues } from './field-values.js';
 
 export interface BatchRequest {
   profileId: string;
@@ -23,7 +24,17 @@ export type BatchResult =
   /** The call as a whole failed; no item has an answer of its own. */
   | { type: 'failed'; error: Throttled | Transient | Permanent; latencyMs: number };
 
+export type ReadResult =
+  /** Per item, in request order: the current values of the fields it sets; null when its entity does not exist. */
+  | { type: 'read'; values: (FieldValues | null)[]; latencyMs: number }
+  | { type: 'failed'; error: Throttled | Transient | Permanent; latencyMs: number };
+
+/** Any call's result: a write's or a read's. */
+export type CallResult = BatchResult | ReadResult;
+
 export interface ApiClient {
   execute(batch: BatchRequest): Promise<BatchResult>;
+  /** Reads the entities a batch's items name, as one call (before-images, the stale-write guard, verification). */
+  read(batch: BatchRequest): Promise<ReadResult>;
   close(): Promise<void>;
 }

@@ -11,6 +11,10 @@ export interface JobSubmitted {
   idempotencyKey: string | null;
   /** Items per profile; empty when the job spans more than MAX_PROFILES_COUNTED profiles. */
   profileItemCounts: Record<string, number>;
+  /** The job this one reverts. Absent on write means null (the schema's default). */
+  revertOf?: string | null;
+  /** Whether the job's items capture before-images; absent means true. */
+  captureBefore?: boolean;
 }
 
 /** Above this many profiles a JobSubmitted carries no per-profile counts (the record would grow too big). */
@@ -115,10 +119,18 @@ export interface ItemRequested extends ItemIdentity {
   attempt: number;
   replayGeneration: number;
   requestedAt: number;
+  /** JSON object: values the submitter saw; a differing entity is not written (conflict). Absent: null. */
+  expect?: string | null;
+  /** Read the entity before writing it, for the result's `previous`. Absent: true. */
+  captureBefore?: boolean;
+  /** VERIFY: read back and compare with `expect`, write nothing. Absent: WRITE. */
+  purpose?: CommandPurpose;
 }
 
+export type CommandPurpose = 'WRITE' | 'VERIFY';
+
 export type ItemOutcome =
-  | { 'sluice.ItemSucceeded': { summary: string | null } }
+  | { 'sluice.ItemSucceeded': { summary: string | null; previous?: string | null; applied?: string | null } }
   | { 'sluice.ItemRetrying': { errorKind: string; reason: string; message: string; retryInMs: number } }
   | {
       'sluice.ItemFailed': {
@@ -131,7 +143,9 @@ export type ItemOutcome =
     }
   | { 'sluice.ItemCancelled': { reason: string | null } }
   | { 'sluice.ItemSkipped': { reason: string } }
-  | { 'sluice.ItemSuperseded': { reason: string; newerItemId: string | null } };
+  | { 'sluice.ItemSuperseded': { reason: string; newerItemId: string | null } }
+  | { 'sluice.ItemConflict': { expected: string; current: string | null } }
+  | { 'sluice.ItemVerified': { drifted: boolean; current: string | null } };
 
 export interface ItemResult extends ItemIdentity {
   attempt: number;
@@ -139,6 +153,8 @@ export interface ItemResult extends ItemIdentity {
   occurredAt: number;
   latencyMs: number | null;
   outcome: ItemOutcome;
+  /** The item's payload (JSON) as run. Absent: null. */
+  payload?: string | null;
 }
 
 export interface AttemptRecord {

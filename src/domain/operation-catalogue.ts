@@ -2,6 +2,7 @@
 // payload schema (absolute values, so a repeat is harmless), which items may share one
 // API call, and which entity an item changes. Adding an operation is adding an entry.
 import type { z } from 'zod';
+import type { FieldValues } from './field-values.js';
 
 export interface OperationDefinition<P = unknown> {
   /** Stable name used in job submissions and events, e.g. `keyword.setBid`. */
@@ -15,6 +16,10 @@ export interface OperationDefinition<P = unknown> {
   maxBatchSize: number;
   /** The entity the item changes (per-entity order checks, last-value comparisons). */
   entityKey(payload: P): string;
+  /** The values the item sets, by field, without the ids that name the entity: {"bid": 1.25}. */
+  fieldsSet(payload: P): FieldValues;
+  /** The shape of an item's `expect`: some of the fields the operation sets, each of its type. */
+  expect: z.ZodType<FieldValues>;
 }
 
 export type PayloadCheck<P> = { ok: true; value: P } | { ok: false; issues: { field: string; reason: string }[] };
@@ -48,15 +53,24 @@ export class OperationCatalogue<D extends OperationDefinition = OperationDefinit
     return [...this.byName.keys()];
   }
 
+  /** Checks an item's `expect` against what its operation sets, naming every bad field. */
+  checkExpect(name: string, expect: unknown): PayloadCheck<FieldValues> {
+    const op = this.byName.get(name);
+    if (!op) return { ok: false, issues: [{ field: 'operation', reason: `unknown operation "${name}"` }] };
+    return checked(op.expect, expect, 'expect');
+  }
+
   /** Checks a payload against its operation's schema, naming every bad field. */
   check(name: string, payload: unknown): PayloadCheck<unknown> {
     const op = this.byName.get(name);
     if (!op) return { ok: false, issues: [{ field: 'operation', reason: `unknown operation "${name}" (known: ${this.names().join(', ')})` }] };
-    const parsed = op.payload.safeParse(payload);
-    if (parsed.success) return { ok: true, value: parsed.data };
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((i) => ({ field: i.path.length ? `payload.${i.path.join('.')}` : 'payload', reason: i.message })),
-    };
+    return checked(op.payload, payload, 'payload');
   }
+}
+
+/** `value` parsed by `schema`, or every issue with its field named under `root`. */
+function checked<T>(schema: z.ZodType<T>, value: unknown, root: string): PayloadCheck<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, issues: parsed.error.issues.map((i) => ({ field: i.path.length ? `${root}.${i.path.join('.')}` : root, reason: i.message })) };
 }

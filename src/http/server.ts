@@ -12,6 +12,7 @@ import { instantProblem } from '../domain/instants.js';
 import { findUnstorable } from '../domain/storable-text.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerJobChangeRoutes } from './routes/job-changes.js';
 import { registerJobReadRoutes } from './routes/job-reads.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerTokenRoutes } from './routes/tokens.js';
@@ -145,6 +146,7 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   });
 
   await registerJobRoutes(app, runtime, jsonBodyLimitBytes);
+  registerJobChangeRoutes(app, runtime.verifier, runtime.reverter);
   registerJobReadRoutes(app, runtime.queries, { stillValid: runtime.tokens.stillValid, streamsPerToken });
   registerDeadLetterRoutes(app, runtime.deadLetters, runtime.replayer);
   registerTokenRoutes(app, runtime.tokens, runtime.jobs);

@@ -2,6 +2,7 @@
 // operation (the item's own or the job's) and its payload against the catalogue, and the
 // job's limits. Errors name the item's index, the field and the reason; all are counted,
 // the first few listed.
+import type { FieldValues } from '../domain/field-values.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { findUnstorable } from '../domain/storable-text.js';
 import type { SourceItem } from './item-sources.js';
@@ -28,9 +29,11 @@ export interface ValidItem {
   operation: string;
   /** The payload as the operation's schema parsed it. */
   payload: unknown;
+  /** The values its submitter saw, for the stale-write guard. */
+  expect?: FieldValues;
 }
 
-const ITEM_KEYS = new Set(['profileId', 'operation', 'payload']);
+const ITEM_KEYS = new Set(['profileId', 'operation', 'payload', 'expect']);
 
 export function validateItem(source: SourceItem, jobOperation: string | undefined, catalogue: OperationCatalogue, limits: SubmissionLimits): { ok: true; item: ValidItem } | { ok: false; errors: ItemError[] } {
   const at = (field: string, reason: string): ItemError => ({ index: source.index, field, reason });
@@ -45,7 +48,7 @@ export function validateItem(source: SourceItem, jobOperation: string | undefine
   const item = v as Record<string, unknown>;
   const errors: ItemError[] = Object.keys(item)
     .filter((k) => !ITEM_KEYS.has(k))
-    .map((k) => at(k, 'unknown field (an item has profileId, operation and payload)'));
+    .map((k) => at(k, 'unknown field (an item has profileId, operation, payload and expect)'));
   const profileId = typeof item.profileId === 'number' && Number.isSafeInteger(item.profileId) ? String(item.profileId) : item.profileId;
   const profileProblem = typeof profileId === 'string' ? catalogue.profileIdProblem(profileId) : profileId === undefined ? 'is required' : `must match ${catalogue.profileIdPattern}`;
   if (profileProblem) errors.push(at('profileId', profileProblem));
@@ -56,8 +59,10 @@ export function validateItem(source: SourceItem, jobOperation: string | undefine
   }
   const check = catalogue.check(operation, item.payload);
   if (!check.ok) errors.push(...check.issues.map((i) => at(i.field, i.reason)));
-  if (errors.length > 0 || !check.ok) return { ok: false, errors };
-  return { ok: true, item: { profileId: profileId as string, operation, payload: check.value } };
+  const expect = item.expect === undefined ? undefined : catalogue.checkExpect(operation, item.expect);
+  if (expect && !expect.ok) errors.push(...expect.issues.map((i) => at(i.field, i.reason)));
+  if (errors.length > 0 || !check.ok || (expect && !expect.ok)) return { ok: false, errors };
+  return { ok: true, item: { profileId: profileId as string, operation, payload: check.value, ...(expect ? { expect: expect.value } : {}) } };
 }
 
 /** Keeps the first `listed` errors and counts them all. */

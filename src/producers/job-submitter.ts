@@ -27,6 +27,10 @@ export interface JobRequest {
   submittedBy?: string;
   /** The caller's W3C trace context: the submission's span is its child. */
   traceparent?: string;
+  /** Whether items read their entities' before-images (default true: the job can be reverted). */
+  captureBefore?: boolean;
+  /** The job this one reverts (set by the revert planner). */
+  revertOf?: string;
 }
 
 export type SubmitResult =
@@ -83,7 +87,8 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         // The job's own fields first: a job refused for its labels reads none of its items.
         errors.add(jobRequestProblems(request).map((p) => ({ index: -1, ...p })));
         if (errors.count > 0) return { type: 'rejected', errors: errors.errors, errorCount: errors.count };
-        const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}]));
+        const captureBefore = request.captureBefore ?? true;
+        const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}, captureBefore, request.revertOf ?? null]));
         const profiles = new Map<string, number>(); // items per profile
         // Items are encoded as they are validated, under a fresh job id (see takeover below).
         let jobId: string = randomUUID();
@@ -101,10 +106,10 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
             continue;
           }
           if (errors.count === 0) {
-            const command = itemCommand({ jobId, tenantId: request.tenantId }, source.index, checked.item, requestedAt);
+            const command = itemCommand({ jobId, tenantId: request.tenantId, captureBefore }, source.index, checked.item, requestedAt);
             const writing = spool.append({ key: command.profileId, value: options.serde.encode('itemCommands', command), index: source.index });
             if (writing) await writing;
-            hash.update(`${command.profileId}\u0000${command.operation}\u0000${command.payload}\n`);
+            hash.update(`${command.profileId}\u0000${command.operation}\u0000${command.payload}\u0000${command.expect ?? ''}\n`);
             profiles.set(checked.item.profileId, (profiles.get(checked.item.profileId) ?? 0) + 1);
           }
           if (itemCount % 10_000 === 0) onProgress?.('validating', itemCount);
@@ -153,7 +158,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
                 onProgress?.('producing', produced, itemCount);
               },
             },
-            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles, traceparent },
+            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles, traceparent, revertOf: request.revertOf ?? null, captureBefore },
             records,
           );
         } catch (error) {

@@ -26,6 +26,8 @@ export interface JobHeader {
   profileItems: Map<string, number>;
   /** The submission span's W3C context, carried in every record's headers. */
   traceparent?: string;
+  revertOf: string | null;
+  captureBefore: boolean;
 }
 
 export interface JobTransactionOptions {
@@ -40,7 +42,7 @@ export interface JobTransactionOptions {
 }
 
 /** The command for item `index` of a job: attempt 1, replay generation 0, keyed by profile. */
-export function itemCommand(job: { jobId: string; tenantId: string }, index: number, item: ValidItem, requestedAt: number): ItemRequested {
+export function itemCommand(job: { jobId: string; tenantId: string; captureBefore: boolean }, index: number, item: ValidItem, requestedAt: number): ItemRequested {
   return {
     jobId: job.jobId,
     itemId: `${job.jobId}:${index}`,
@@ -52,6 +54,8 @@ export function itemCommand(job: { jobId: string; tenantId: string }, index: num
     attempt: 1,
     replayGeneration: 0,
     requestedAt,
+    expect: item.expect ? JSON.stringify(item.expect) : null,
+    captureBefore: job.captureBefore,
   };
 }
 
@@ -94,6 +98,8 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
             submittedBy: job.submittedBy,
             idempotencyKey: job.idempotencyKey,
             profileItemCounts: job.profileItems.size <= MAX_PROFILES_COUNTED ? Object.fromEntries(job.profileItems) : {},
+            revertOf: job.revertOf,
+            captureBefore: job.captureBefore,
           },
         },
       }) }],

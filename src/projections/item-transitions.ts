@@ -5,13 +5,15 @@
 // row changes nothing, so applying a batch twice gives the same rows and counters.
 import type { ItemResult } from '../domain/events.js';
 
-export type ItemStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'dead_lettered' | 'superseded' | 'expired';
+export type ItemStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'dead_lettered' | 'superseded' | 'expired' | 'conflict';
 
 // `expired`: the item's command was gone from the topic before it ran (retention). It is
 // set by the projector, never by a result, with no attempts, so any result of the item's
 // generation outranks it (it has at least one): a result committed before the gap was
 // found is the truth, and a retrying one projected before the gap is overruled by it.
-export const TERMINAL_STATUSES: readonly ItemStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired'];
+// `conflict`: the stale-write guard found the entity changed since its submitter saw it,
+// and the item was not written.
+export const TERMINAL_STATUSES: readonly ItemStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired', 'conflict'];
 
 export interface ItemRow {
   jobId: string;
@@ -27,13 +29,26 @@ export interface ItemRow {
   lastErrorMessage: string | null;
   latencyMs: number | null;
   updatedAt: number;
+  /** The payload as run (JSON); its ids name the entity. */
+  payload: string | null;
+  /** Values of the fields the item sets, before its write, as acknowledged, and as found by a read that stopped it (JSON). */
+  previousValues: string | null;
+  appliedValues: string | null;
+  currentValues: string | null;
 }
 
 /** What decides whether a result is newer than the row. */
 export type ItemStanding = Pick<ItemRow, 'status' | 'attempts' | 'replayGeneration'>;
 
-export function statusOf(result: ItemResult): ItemStatus {
+/** A result that is a verification: it changes the item's verification, never its status. */
+export type VerificationResult = ItemResult & { outcome: { 'sluice.ItemVerified': { drifted: boolean; current: string | null } } };
+
+export const isVerification = (result: ItemResult): result is VerificationResult => 'sluice.ItemVerified' in result.outcome;
+
+export function statusOf(result: ItemResult): Exclude<ItemStatus, 'pending' | 'expired'> {
   const o = result.outcome;
+  if ('sluice.ItemVerified' in o) throw new Error('a verification has no status: see isVerification');
+  if ('sluice.ItemConflict' in o) return 'conflict';
   if ('sluice.ItemSucceeded' in o) return 'succeeded';
   if ('sluice.ItemRetrying' in o) return 'retrying';
   if ('sluice.ItemCancelled' in o) return 'cancelled';
@@ -60,6 +75,7 @@ export function applyResult(row: ItemStanding | undefined, result: ItemResult): 
     if (order < 0 || (order === 0 && isTerminal(status))) return undefined;
   }
   const error = errorOf(result);
+  const o = result.outcome;
   return {
     jobId: result.jobId,
     index: result.index,
@@ -74,6 +90,10 @@ export function applyResult(row: ItemStanding | undefined, result: ItemResult): 
     lastErrorMessage: error?.message ?? null,
     latencyMs: result.latencyMs,
     updatedAt: result.occurredAt,
+    payload: result.payload ?? null,
+    previousValues: 'sluice.ItemSucceeded' in o ? (o['sluice.ItemSucceeded'].previous ?? null) : null,
+    appliedValues: 'sluice.ItemSucceeded' in o ? (o['sluice.ItemSucceeded'].applied ?? null) : null,
+    currentValues: 'sluice.ItemConflict' in o ? o['sluice.ItemConflict'].current : null,
   };
 }
 
@@ -82,6 +102,10 @@ function errorOf(result: ItemResult): { errorKind: string; reason: string; messa
   if ('sluice.ItemRetrying' in o) return o['sluice.ItemRetrying'];
   if ('sluice.ItemFailed' in o) return o['sluice.ItemFailed'];
   if ('sluice.ItemSuperseded' in o) return { errorKind: 'superseded', reason: 'SUPERSEDED', message: o['sluice.ItemSuperseded'].reason };
+  if ('sluice.ItemConflict' in o) {
+    const { expected, current } = o['sluice.ItemConflict'];
+    return { errorKind: 'conflict', reason: 'CONFLICT', message: `expected ${expected}, found ${current ?? 'no such entity'}: not written` };
+  }
   return undefined;
 }
 

@@ -20,6 +20,15 @@ export interface ItemCounts {
   superseded: number;
   /** Items whose command was removed from the topic (retention) before it ran. */
   expired: number;
+  /** Items not written because their entity differed from their expect (the stale-write guard). */
+  conflict: number;
+}
+
+/** Succeeded items read back after the job: still holding what was written, or not. */
+export interface VerificationCounts {
+  verified: number;
+  /** Acknowledged but not applied, or changed by someone since. */
+  drifted: number;
 }
 
 export interface ProfileProgress {
@@ -38,6 +47,11 @@ export interface JobProgress {
   labels: Record<string, string>;
   totalItems: number;
   counts: ItemCounts;
+  verification: VerificationCounts;
+  /** The job this one reverts. */
+  revertOf: string | null;
+  /** Whether its items captured before-images (false: it cannot be reverted). */
+  captureBefore: boolean;
   /** Items with a terminal status. */
   done: number;
   percent: number;
@@ -95,6 +109,11 @@ interface JobRow {
   skipped_items: string;
   superseded_items: string;
   expired_items: string;
+  conflict_items: string;
+  verified_items: string;
+  drifted_items: string;
+  revert_of: string | null;
+  capture_before: boolean;
   paused_at: Date | null;
   submitted_at: Date;
   first_activity_at: Date | null;
@@ -126,9 +145,10 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
     skipped: Number(row.skipped_items),
     superseded: Number(row.superseded_items),
     expired: Number(row.expired_items),
+    conflict: Number(row.conflict_items),
   };
   const total = Number(row.total_items);
-  const done = counts.succeeded + counts.failed + counts.deadLettered + counts.cancelled + counts.skipped + counts.superseded + counts.expired;
+  const done = counts.succeeded + counts.failed + counts.deadLettered + counts.cancelled + counts.skipped + counts.superseded + counts.expired + counts.conflict;
   const window = row.first_activity_at && row.last_activity_at ? Math.min(THROUGHPUT_WINDOW_S, Math.max(1, (row.last_activity_at.getTime() - row.first_activity_at.getTime()) / 1000)) : 0;
   const throughput = window > 0 ? Number(row.recent_done) / window : 0;
   const over = FINAL_STATUSES.includes(row.status);
@@ -143,6 +163,9 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
     labels: row.labels,
     totalItems: total,
     counts,
+    verification: { verified: Number(row.verified_items), drifted: Number(row.drifted_items) },
+    revertOf: row.revert_of,
+    captureBefore: row.capture_before,
     done,
     percent: total > 0 ? Math.floor((done / total) * 1000) / 10 : 0,
     throughputPerS: Math.round(throughput * 10) / 10,

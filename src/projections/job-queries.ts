@@ -2,6 +2,7 @@
 // newest first, cursor-paginated), a job's items by status (keyset-paginated by index),
 // and a job's results as a stream of rows for export, including the items that have no
 // terminal result yet ("unprocessed").
+import type { FieldValues } from '../domain/field-values.js';
 import type { Pool } from '../db/pool.js';
 import { UUID_PATTERN } from '../domain/ids.js';
 import { instantProblem } from '../domain/instants.js';
@@ -72,7 +73,7 @@ export async function listJobs(pool: Pool, tenantId: string, f: JobFilter): Prom
   }
   const { rows } = await pool.query<{ job_id: string; status: JobStatus; operation: string | null; labels: Record<string, string>; total_items: string; done: string; submitted_at: Date; finished_at: Date | null }>(
     `SELECT job_id, status, operation, labels, total_items, submitted_at, finished_at,
-            succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items AS done
+            succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items + conflict_items AS done
      FROM jobs WHERE ${where.join(' AND ')} ORDER BY submitted_at DESC, job_id DESC LIMIT ${arg(f.limit + 1)}`,
     args,
   );
@@ -95,6 +96,12 @@ export interface ItemView {
   lastError: { kind: string | null; reason: string | null; message: string | null } | null;
   latencyMs: number | null;
   updatedAt: string;
+  /** The payload as run: the entity and the values requested. */
+  payload: Record<string, unknown> | null;
+  /** The fields the item sets: before its write, as acknowledged, and as found by a read that stopped it (conflict). */
+  values: { previous: FieldValues | null; applied: FieldValues | null; current: FieldValues | null };
+  /** The latest read-back of a succeeded item. */
+  verification: { status: 'verified' | 'drifted'; found: FieldValues | null; at: string } | null;
 }
 
 interface ItemRowDb {
@@ -110,6 +117,13 @@ interface ItemRowDb {
   last_error_message: string | null;
   latency_ms: number | null;
   updated_at: Date;
+  payload: Record<string, unknown> | null;
+  previous_values: FieldValues | null;
+  applied_values: FieldValues | null;
+  current_values: FieldValues | null;
+  verification: 'verified' | 'drifted' | null;
+  verified_values: FieldValues | null;
+  verified_at: Date | null;
 }
 
 const toItemView = (r: ItemRowDb): ItemView => ({
@@ -123,6 +137,9 @@ const toItemView = (r: ItemRowDb): ItemView => ({
   lastError: r.last_error_kind || r.last_error_message ? { kind: r.last_error_kind, reason: r.last_error_reason, message: r.last_error_message } : null,
   latencyMs: r.latency_ms,
   updatedAt: r.updated_at.toISOString(),
+  payload: r.payload,
+  values: { previous: r.previous_values, applied: r.applied_values, current: r.current_values },
+  verification: r.verification ? { status: r.verification, found: r.verified_values, at: r.verified_at!.toISOString() } : null,
 });
 
 /** A job's items, by index from `after` on; undefined if the tenant has no such job. */
@@ -154,7 +171,8 @@ export async function* exportResults(pool: Pool, jobId: string, set: ResultSet, 
       set === 'unprocessed'
         ? await pool.query<ItemRowDb & { known: boolean }>(
             `SELECT g.i AS item_index, i.item_id, i.profile_id, i.operation, COALESCE(i.status, 'pending') AS status, i.attempts, i.replay_generation,
-                    i.last_error_kind, i.last_error_reason, i.last_error_message, i.latency_ms, i.updated_at, i.job_id IS NOT NULL AS known
+                    i.last_error_kind, i.last_error_reason, i.last_error_message, i.latency_ms, i.updated_at, i.payload, i.previous_values,
+                    i.applied_values, i.current_values, i.verification, i.verified_values, i.verified_at, i.job_id IS NOT NULL AS known
              FROM jobs j CROSS JOIN LATERAL generate_series($2::bigint + 1, j.total_items - 1) AS g(i)
              LEFT JOIN job_items i ON i.job_id = j.job_id AND i.item_index = g.i
              WHERE j.job_id = $1 AND (i.status IS NULL OR i.status IN ('pending', 'retrying'))

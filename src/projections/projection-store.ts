@@ -6,7 +6,7 @@
 import type { CommandPlacement, CommandsExpired, DeadLettered, DeadLettersReplayed, ItemResult, JobEvent } from '../domain/events.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { toStorable } from '../domain/storable-text.js';
-import { addTransition, applyResult, TERMINAL_STATUSES, type ItemRow, type ItemStanding, type ItemStatus, type StatusDeltas } from './item-transitions.js';
+import { addTransition, applyResult, isVerification, TERMINAL_STATUSES, type ItemRow, type ItemStanding, type ItemStatus, type StatusDeltas, type VerificationResult } from './item-transitions.js';
 
 export interface PartitionBatch<V> {
   group: string;
@@ -122,11 +122,12 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: 
       // A job's results may be projected before its JobSubmitted (another topic): the row
       // then exists as a placeholder whose counters are kept.
       await client.query(
-        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at, trace_id)
-         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0), $7)
+        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at, trace_id, revert_of, capture_before)
+         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9)
          ON CONFLICT (job_id) DO UPDATE SET operation = EXCLUDED.operation, labels = EXCLUDED.labels,
-           total_items = EXCLUDED.total_items, submitted_at = EXCLUDED.submitted_at, trace_id = EXCLUDED.trace_id, updated_at = now()`,
-        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt, traceIds[i]],
+           total_items = EXCLUDED.total_items, submitted_at = EXCLUDED.submitted_at, trace_id = EXCLUDED.trace_id,
+           revert_of = EXCLUDED.revert_of, capture_before = EXCLUDED.capture_before, updated_at = now()`,
+        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt, traceIds[i], s.revertOf ?? null, s.captureBefore ?? true],
       );
       // Results projected before this event are counted in from the items already there.
       await client.query(
@@ -173,11 +174,15 @@ const COUNTER_COLUMNS: Record<Exclude<ItemStatus, 'pending'>, string> = {
   dead_lettered: 'dead_lettered_items',
   superseded: 'superseded_items',
   expired: 'expired_items',
+  conflict: 'conflict_items',
 };
 
-async function applyItemResults(client: PoolClient, results: ItemResult[], traceIds: (string | null)[]): Promise<void> {
+async function applyItemResults(client: PoolClient, all: ItemResult[], allTraceIds: (string | null)[]): Promise<void> {
+  await lockJobs(client, all.map((r) => r.jobId));
+  // A verification comes after its item's success on the same partition: its row exists.
+  const results = all.filter((r) => !isVerification(r));
+  const traceIds = allTraceIds.filter((_, i) => !isVerification(all[i]!));
   const keys = { jobs: results.map((r) => r.jobId), indexes: results.map((r) => r.index) };
-  await lockJobs(client, keys.jobs);
   const { rows: existing } = await client.query<{ job_id: string; item_index: string; status: ItemStatus; attempts: number; replay_generation: number }>(
     `SELECT job_id, item_index, status, attempts, replay_generation FROM job_items
      WHERE (job_id, item_index) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) FOR UPDATE`,
@@ -203,16 +208,20 @@ async function applyItemResults(client: PoolClient, results: ItemResult[], trace
   const changes: StatusChange[] = [...changed].map(([key, row]) => ({ jobId: row.jobId, profileId: row.profileId, from: before.get(key), to: row.status }));
   if (changed.size > 0) await client.query(
     `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
-                            last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at, trace_id)
+                            last_error_kind, last_error_reason, last_error_message, latency_ms, updated_at, trace_id,
+                            payload, previous_values, applied_values, current_values)
      SELECT job_id, item_index, item_id, profile_id, operation, status, attempts, replay_generation,
-            last_error_kind, last_error_reason, last_error_message, latency_ms, to_timestamp(updated_at / 1000.0), trace_id
+            last_error_kind, last_error_reason, last_error_message, latency_ms, to_timestamp(updated_at / 1000.0), trace_id,
+            payload::jsonb, previous_values::jsonb, applied_values::jsonb, current_values::jsonb
      FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, item_id text, profile_id text, operation text, status text,
           attempts int, replay_generation int, last_error_kind text, last_error_reason text, last_error_message text, latency_ms int, updated_at bigint,
-          trace_id text)
+          trace_id text, payload text, previous_values text, applied_values text, current_values text)
      ON CONFLICT (job_id, item_index) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
        replay_generation = EXCLUDED.replay_generation, last_error_kind = EXCLUDED.last_error_kind,
        last_error_reason = EXCLUDED.last_error_reason, last_error_message = EXCLUDED.last_error_message,
-       latency_ms = EXCLUDED.latency_ms, updated_at = EXCLUDED.updated_at, trace_id = EXCLUDED.trace_id, projected_at = now()`,
+       latency_ms = EXCLUDED.latency_ms, updated_at = EXCLUDED.updated_at, trace_id = EXCLUDED.trace_id, projected_at = now(),
+       payload = COALESCE(EXCLUDED.payload, job_items.payload), previous_values = EXCLUDED.previous_values,
+       applied_values = EXCLUDED.applied_values, current_values = EXCLUDED.current_values`,
     [JSON.stringify([...changed].map(([key, row]) => ({ ...toItemRecord(row), trace_id: traceOf.get(key) ?? null })))],
   );
   // Every result is activity of its job, also one a newer generation outranks (a rebuild
@@ -234,6 +243,41 @@ async function applyItemResults(client: PoolClient, results: ItemResult[], trace
   const replayed = [...changed.values()].filter((row) => row.replayGeneration > 0);
   if (replayed.length > 0) await reconcileDeadLetters(client, replayed.map((row) => ({ job_id: row.jobId, item_index: row.index })));
   await settleJobs(client, [...activity.keys()]);
+  await applyVerifications(client, all.filter(isVerification));
+}
+
+/**
+ * An item's latest verification (by when it was read) is its verification; the jobs'
+ * verified and drifted counts move by the changes. The old values are read in the same
+ * statement (the self-join sees the row as it was), so applying a batch twice moves nothing.
+ */
+async function applyVerifications(client: PoolClient, verifications: VerificationResult[]): Promise<void> {
+  if (verifications.length === 0) return;
+  const latest = new Map<string, VerificationResult>();
+  for (const v of verifications) {
+    const key = `${v.jobId}/${v.index}`;
+    if ((latest.get(key)?.occurredAt ?? -Infinity) <= v.occurredAt) latest.set(key, v);
+  }
+  const { rows } = await client.query<{ job_id: string; before: string | null; after: string }>(
+    `UPDATE job_items i SET verification = x.verification, verified_values = x.found::jsonb, verified_at = to_timestamp(x.at / 1000.0), projected_at = now()
+     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, verification text, found text, at bigint), job_items old
+     WHERE i.job_id = x.job_id AND i.item_index = x.item_index AND old.job_id = i.job_id AND old.item_index = i.item_index
+       AND (old.verified_at IS NULL OR old.verified_at <= to_timestamp(x.at / 1000.0))
+     RETURNING i.job_id, old.verification AS before, i.verification AS after`,
+    [JSON.stringify([...latest.values()].map((v) => ({ job_id: v.jobId, item_index: v.index, verification: v.outcome['sluice.ItemVerified'].drifted ? 'drifted' : 'verified', found: v.outcome['sluice.ItemVerified'].current, at: v.occurredAt })))],
+  );
+  const deltas = new Map<string, { job_id: string; verified: number; drifted: number }>();
+  for (const r of rows) {
+    const d = deltas.get(r.job_id) ?? { job_id: r.job_id, verified: 0, drifted: 0 };
+    if (r.before === 'verified' || r.before === 'drifted') d[r.before]--;
+    d[r.after as 'verified' | 'drifted']++;
+    deltas.set(r.job_id, d);
+  }
+  await client.query(
+    `UPDATE jobs j SET verified_items = j.verified_items + d.verified, drifted_items = j.drifted_items + d.drifted, updated_at = now()
+     FROM jsonb_to_recordset($1::jsonb) AS d(job_id text, verified bigint, drifted bigint) WHERE j.job_id = d.job_id`,
+    [JSON.stringify([...deltas.values()])],
+  );
 }
 
 /**
@@ -278,12 +322,13 @@ async function applyStatusChanges(client: PoolClient, changes: StatusChange[], a
   await client.query(
     `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, first bigint, last bigint, retrying_items bigint,
                 succeeded_items bigint, failed_items bigint, cancelled_items bigint, skipped_items bigint, dead_lettered_items bigint,
-                superseded_items bigint, expired_items bigint))
+                superseded_items bigint, expired_items bigint, conflict_items bigint))
      UPDATE jobs j SET
        retrying_items = j.retrying_items + d.retrying_items, succeeded_items = j.succeeded_items + d.succeeded_items,
        failed_items = j.failed_items + d.failed_items, cancelled_items = j.cancelled_items + d.cancelled_items,
        skipped_items = j.skipped_items + d.skipped_items, dead_lettered_items = j.dead_lettered_items + d.dead_lettered_items,
        superseded_items = j.superseded_items + d.superseded_items, expired_items = j.expired_items + d.expired_items,
+       conflict_items = j.conflict_items + d.conflict_items,
        first_activity_at = CASE WHEN d.first IS NULL THEN j.first_activity_at
                                 ELSE LEAST(COALESCE(j.first_activity_at, 'infinity'), to_timestamp(d.first / 1000.0)) END,
        last_activity_at = CASE WHEN d.last IS NULL THEN j.last_activity_at
@@ -477,7 +522,7 @@ async function settleJobs(client: PoolClient, jobIds: string[]): Promise<void> {
          WHEN total_items > 0 AND ${TERMINAL_SUM} >= total_items THEN
            -- cancelled only if the cancel stopped something; one that came after the end changed nothing
            CASE WHEN cancel_requested_at IS NOT NULL AND cancelled_items > 0 THEN 'cancelled'
-                WHEN failed_items + dead_lettered_items + expired_items > 0 THEN 'completed_with_errors' ELSE 'completed' END
+                WHEN failed_items + dead_lettered_items + expired_items + conflict_items > 0 THEN 'completed_with_errors' ELSE 'completed' END
          WHEN status = 'submitted' AND first_activity_at IS NOT NULL THEN 'running'
          -- a replay sent finished items back: the job runs again until they end
          WHEN status IN ('completed', 'completed_with_errors') THEN 'running'
@@ -507,6 +552,10 @@ function toItemRecord(r: ItemRow) {
     last_error_message: r.lastErrorMessage,
     latency_ms: r.latencyMs,
     updated_at: r.updatedAt,
+    payload: r.payload,
+    previous_values: r.previousValues,
+    applied_values: r.appliedValues,
+    current_values: r.currentValues,
   };
 }
 

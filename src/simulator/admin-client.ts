@@ -41,6 +41,11 @@ export class SimulatorAdmin {
     await this.json('PUT', `/_admin/entities/${profileId}/${type}`, entity);
   }
 
+  /** An out-of-band edit of some fields of one entity (a person in the console); answers the entity after it. */
+  editEntity<T extends Entity = Entity>(profileId: string, type: EntityType, id: string, fields: Partial<T>): Promise<T> {
+    return this.json('PATCH', `/_admin/entities/${profileId}/${type}/${encodeURIComponent(id)}`, fields);
+  }
+
   updates(filter: { profileId?: string; sinceSeq?: number } = {}): Promise<AppliedUpdate[]> {
     const q = new URLSearchParams();
     if (filter.profileId) q.set('profileId', filter.profileId);

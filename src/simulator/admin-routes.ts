@@ -2,7 +2,7 @@
 // expiry, and reading or setting entity state, so that tests and benchmarks can set up
 // faults and compare every entity's final state with what was submitted.
 import type { FastifyInstance } from 'fastify';
-import { ENTITY_TYPES, type Entity, type EntityType } from './entities.js';
+import { ENTITY_META, ENTITY_TYPES, type Entity, type EntityType } from './entities.js';
 import { knobsPatchSchema } from './knobs.js';
 import type { SimulatorContext } from './ads-routes.js';
 
@@ -44,6 +44,18 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SimulatorContext)
     if (!ctx.store.profile(profileId) || !isEntityType(type)) return reply.code(404).send({ error: 'unknown profile or entity type' });
     ctx.store.put(profileId, type, parseBody(req.body) as Entity);
     return { ok: true };
+  });
+
+  // PATCH /_admin/entities/:profileId/:type/:id {field: value}: an out-of-band edit, as a
+  // person in the console makes one (not in the update log, which holds API writes).
+  app.patch('/_admin/entities/:profileId/:type/:id', async (req, reply) => {
+    const { profileId, type, id } = req.params as { profileId: string; type: string; id: string };
+    const current = isEntityType(type) && ctx.store.profile(profileId) ? ctx.store.get(profileId, type, id) : undefined;
+    if (!current || !isEntityType(type)) return reply.code(404).send({ error: 'unknown profile, entity type or entity' });
+    const fields = parseBody(req.body) as Record<string, unknown>;
+    const edited = { ...current, ...fields, [ENTITY_META[type].idField]: id } as Entity;
+    ctx.store.put(profileId, type, edited);
+    return edited;
   });
 
   // GET /_admin/updates?profileId=…&sinceSeq=…: applied updates in the order they landed.

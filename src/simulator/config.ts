@@ -28,6 +28,8 @@ export const faultKnobsSchema = z.object({
   /** Per entity in a mutation: THROTTLED / INTERNAL_ERROR in the 207 body. */
   entityThrottled: probability.default(0),
   entityInternalError: probability.default(0),
+  /** Per entity in an update: the 207 reports success and nothing changes (ads-advanced-tools-docs#160). */
+  acknowledgedNotApplied: probability.default(0),
   /** Every call of the profile answers 429 while this is on. */
   stickyThrottle: z.boolean().default(false),
   /** The profile's access was revoked: every call answers 401. */

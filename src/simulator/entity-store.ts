@@ -33,7 +33,8 @@ export interface AppliedUpdate {
 }
 
 /** A per-entity transient decided by the fault knobs before the rules run. */
-export type EntityFault = 'throttled' | 'internal' | undefined;
+/** `ignored`: acknowledged as a success, not applied. */
+export type EntityFault = 'throttled' | 'internal' | 'ignored' | undefined;
 
 interface ProfileData {
   profile: Profile;
@@ -80,7 +81,15 @@ export class EntityStore {
     const result: MutationResult = { success: [], error: [] };
     items.forEach((raw, index) => {
       const fault = faultFor(index);
-      if (fault) {
+      if (fault === 'ignored' && action !== 'create') {
+        const id = String((raw as Record<string, unknown> | null)?.[ENTITY_META[type].idField]);
+        const current = data.entities[type].get(id);
+        if (current) {
+          result.success.push({ index, id, entity: current });
+          return;
+        }
+      }
+      if (fault === 'throttled' || fault === 'internal') {
         result.error.push({ index, error: fault === 'throttled' ? THROTTLED : INTERNAL });
         return;
       }

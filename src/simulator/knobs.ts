@@ -3,6 +3,7 @@
 // error style. Every random fault decision is drawn here from the seeded generator.
 import { z } from 'zod';
 import { faultKnobsSchema, simulatorConfigSchema, type FaultKnobs, type RateLimit, type SimulatorConfig } from './config.js';
+import type { EntityFault } from './entity-store.js';
 import { latencySampler, seededRandom } from './random.js';
 
 const rate = simulatorConfigSchema.shape.rateLimit.unwrap();
@@ -114,9 +115,10 @@ export class Knobs {
     return undefined;
   }
 
-  entityFault(knobs: FaultKnobs): 'throttled' | 'internal' | undefined {
+  entityFault(knobs: FaultKnobs): EntityFault {
     if (this.chance(knobs.entityThrottled)) return 'throttled';
     if (this.chance(knobs.entityInternalError)) return 'internal';
+    if (this.chance(knobs.acknowledgedNotApplied)) return 'ignored';
     return undefined;
   }
 

@@ -17,6 +17,9 @@ export function sampleEvents(): TopicValues {
     attempt: 2,
     replayGeneration: 0,
     requestedAt: now,
+    expect: JSON.stringify({ bid: 1.1 }),
+    captureBefore: true,
+    purpose: 'WRITE' as const,
   };
   return {
     jobEvents: {
@@ -33,6 +36,8 @@ export function sampleEvents(): TopicValues {
           submittedBy: 'ops@acme',
           idempotencyKey: 'sha256:abc',
           profileItemCounts: { '1000000000001': 30_000, '1000000000002': 10_000 },
+          revertOf: 'job-0',
+          captureBefore: true,
         },
       },
     },
@@ -45,6 +50,7 @@ export function sampleEvents(): TopicValues {
       occurredAt: now,
       latencyMs: 31,
       outcome: { 'sluice.ItemRetrying': { errorKind: 'throttled', reason: 'THROTTLED', message: 'Too Many Requests', retryInMs: 2000 } },
+      payload: command.payload,
     },
     dlq: {
       deadLetterId: 'dl-1',

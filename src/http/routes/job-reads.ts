@@ -18,9 +18,9 @@ const POLL_MS = 500;
 const params = idParams('jobId');
 
 const JOB_STATUSES: JobStatus[] = ['submitted', 'running', 'paused', 'cancelled', 'completed', 'completed_with_errors'];
-const ITEM_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired'];
+const ITEM_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired', 'conflict'];
 type ExportRow = ItemView | { index: number; status: 'pending' };
-const CSV_COLUMNS = ['index', 'itemId', 'profileId', 'operation', 'status', 'attempts', 'errorKind', 'errorReason', 'errorMessage'] as const;
+const CSV_COLUMNS = ['index', 'itemId', 'profileId', 'operation', 'status', 'attempts', 'errorKind', 'errorReason', 'errorMessage', 'previous', 'applied', 'current', 'verification'] as const;
 
 export interface StreamLimits {
   /** Whether the token a stream was opened with may still read (asked every few seconds). */
@@ -200,7 +200,8 @@ function sendExport(reply: FastifyReply, format: 'ndjson' | 'csv', rows: AsyncIt
 
 function csvRow(row: ExportRow): string {
   const item: Partial<ItemView> = row;
-  const values = [row.index, item.itemId, item.profileId, item.operation, row.status, item.attempts, item.lastError?.kind, item.lastError?.reason, item.lastError?.message];
+  const json = (v: unknown) => (v === null || v === undefined ? undefined : JSON.stringify(v));
+  const values = [row.index, item.itemId, item.profileId, item.operation, row.status, item.attempts, item.lastError?.kind, item.lastError?.reason, item.lastError?.message, json(item.values?.previous), json(item.values?.applied), json(item.values?.current), item.verification?.status];
   return values.map(csvField).join(',');
 }
 

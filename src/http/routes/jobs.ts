@@ -37,7 +37,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
       schema: {
         summary: 'Submit a bulk job',
         description:
-          'JSON body `{operation?, items: [{profileId, operation?, payload}], labels?}`, or a stream: `application/x-ndjson` (one item per line) or `text/csv` (header row: profileId, operation?, payload fields), with `?operation=` and `?label=key:value` for the job. All items are validated before anything is produced; the job is produced in one Kafka transaction. A repeated `Idempotency-Key` returns the same job.',
+          'JSON body `{operation?, items: [{profileId, operation?, payload, expect?}], labels?}`, or a stream: `application/x-ndjson` (one item per line) or `text/csv` (header row: profileId, operation?, payload fields), with `?operation=` and `?label=key:value` for the job. All items are validated before anything is produced; the job is produced in one Kafka transaction. A repeated `Idempotency-Key` returns the same job.',
         headers: {
           type: 'object',
           properties: {
@@ -46,13 +46,13 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
         },
         querystring: {
           type: 'object',
-          properties: { operation: { type: 'string', maxLength: 128 }, label: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
+          properties: { operation: { type: 'string', maxLength: 128 }, label: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, captureBefore: { type: 'boolean', description: 'false: items do not read before-images (the job cannot be reverted); default true' } },
           additionalProperties: false,
         },
         body: {
           content: {
             // Described, not validated by Fastify: every body is a stream, checked as it is read.
-            'application/json': { schema: { description: '{operation?: string, labels?: {key: value}, items: [{profileId, operation?, payload}]}' } },
+            'application/json': { schema: { description: '{operation?: string, labels?: {key: value}, items: [{profileId, operation?, payload, expect?}]}' } },
             'application/x-ndjson': { schema: { description: 'one item per line' } },
             'text/csv': { schema: { description: 'header row, then one item per row' } },
           },
@@ -74,7 +74,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
       if (req.body === undefined || req.body === null) {
         return reply.code(400).send({ error: 'invalid_request', message: 'a body is required: application/json, application/x-ndjson or text/csv' });
       }
-      const query = req.query as { operation?: string; label?: string | string[] };
+      const query = req.query as { operation?: string; label?: string | string[]; captureBefore?: boolean };
       const pairs = parseLabelPairs(query.label === undefined ? [] : Array.isArray(query.label) ? query.label : [query.label]);
       if (!pairs.ok) return reply.code(400).send({ error: 'invalid_job', message: pairs.reason });
       const media = mediaTypeOf(req);
@@ -89,6 +89,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
         tenantId: tenantOf(req),
         operation: json?.header.operation ?? query.operation,
         labels: json?.header.labels ?? pairs.labels,
+        captureBefore: json?.header.captureBefore ?? query.captureBefore,
         idempotencyKey: header(req, 'idempotency-key'),
         traceparent: header(req, 'traceparent'),
       };

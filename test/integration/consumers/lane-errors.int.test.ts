@@ -29,6 +29,7 @@ beforeAll(async () => {
       if (batch.profileId === flaky && flakyCalls++ < 2) throw new Error('an answer of a shape nobody expected');
       return real.execute(batch);
     },
+    read: (batch) => real.read(batch),
     close: () => real.close(),
   };
   p.executor = await startTestExecutor(p.config, misbehaving);

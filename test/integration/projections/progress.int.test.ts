@@ -114,7 +114,7 @@ it('lists jobs by status and label, pages items by status, and exports results a
   ]);
   const csv = await (await fetch(`${api.url}/v1/jobs/${jobId}/results?status=succeeded&format=csv`, { headers })).text();
   expect(csv.trim().split('\n')).toHaveLength(31);
-  expect(csv.split('\n')[0]).toBe('index,itemId,profileId,operation,status,attempts,errorKind,errorReason,errorMessage');
+  expect(csv.split('\n')[0]).toBe('index,itemId,profileId,operation,status,attempts,errorKind,errorReason,errorMessage,previous,applied,current,verification');
   expect(await (await fetch(`${api.url}/v1/jobs/${jobId}/results?status=unprocessed`, { headers })).text()).toBe('');
   expect((await fetch(`${api.url}/v1/jobs/${jobId}/results?status=failed`, { headers: await api.auth('other') })).status).toBe(404);
 

@@ -1,0 +1,58 @@
+-- Up Migration
+-- Safe changes: each item keeps what it ran (its payload: the entity and the values it
+-- requested), the values its entity held before the write, what the API acknowledged,
+-- what a read found when it stopped the item (conflict), and the item's verification.
+ALTER TABLE job_items ADD COLUMN payload jsonb;
+ALTER TABLE job_items ADD COLUMN previous_values jsonb;
+ALTER TABLE job_items ADD COLUMN applied_values jsonb;
+ALTER TABLE job_items ADD COLUMN current_values jsonb;
+ALTER TABLE job_items ADD COLUMN verification text CHECK (verification IN ('verified', 'drifted'));
+ALTER TABLE job_items ADD COLUMN verified_values jsonb;
+ALTER TABLE job_items ADD COLUMN verified_at timestamptz;
+ALTER TABLE job_items DROP CONSTRAINT job_items_status_check;
+ALTER TABLE job_items ADD CONSTRAINT job_items_status_check CHECK (status IN
+  ('pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired', 'conflict'));
+ALTER TABLE jobs ADD COLUMN conflict_items bigint NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN verified_items bigint NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN drifted_items bigint NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN revert_of text;
+ALTER TABLE jobs ADD COLUMN capture_before boolean NOT NULL DEFAULT true;
+CREATE INDEX jobs_revert_of ON jobs (revert_of) WHERE revert_of IS NOT NULL;
+CREATE OR REPLACE VIEW job_progress AS
+SELECT job_id, tenant_id, status, operation, labels, total_items,
+       succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items + conflict_items AS done_items,
+       CASE WHEN total_items > 0
+            THEN round(100.0 * (succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items + conflict_items) / total_items, 1)
+            ELSE 0 END AS percent,
+       pending_items, retrying_items, succeeded_items, failed_items, dead_lettered_items, cancelled_items, skipped_items,
+       submitted_at, first_activity_at, last_activity_at, finished_at, superseded_items, expired_items, paused_at,
+       conflict_items, verified_items, drifted_items, revert_of
+FROM jobs;
+
+-- Down Migration
+DROP VIEW job_progress;
+CREATE VIEW job_progress AS
+SELECT job_id, tenant_id, status, operation, labels, total_items,
+       succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items AS done_items,
+       CASE WHEN total_items > 0
+            THEN round(100.0 * (succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items) / total_items, 1)
+            ELSE 0 END AS percent,
+       pending_items, retrying_items, succeeded_items, failed_items, dead_lettered_items, cancelled_items, skipped_items,
+       submitted_at, first_activity_at, last_activity_at, finished_at, superseded_items, expired_items, paused_at
+FROM jobs;
+DROP INDEX jobs_revert_of;
+ALTER TABLE jobs DROP COLUMN capture_before;
+ALTER TABLE jobs DROP COLUMN revert_of;
+ALTER TABLE jobs DROP COLUMN drifted_items;
+ALTER TABLE jobs DROP COLUMN verified_items;
+ALTER TABLE jobs DROP COLUMN conflict_items;
+ALTER TABLE job_items DROP CONSTRAINT job_items_status_check;
+ALTER TABLE job_items ADD CONSTRAINT job_items_status_check CHECK (status IN
+  ('pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped', 'dead_lettered', 'superseded', 'expired'));
+ALTER TABLE job_items DROP COLUMN verified_at;
+ALTER TABLE job_items DROP COLUMN verified_values;
+ALTER TABLE job_items DROP COLUMN verification;
+ALTER TABLE job_items DROP COLUMN current_values;
+ALTER TABLE job_items DROP COLUMN applied_values;
+ALTER TABLE job_items DROP COLUMN previous_values;
+ALTER TABLE job_items DROP COLUMN payload;

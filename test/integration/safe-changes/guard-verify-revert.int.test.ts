@@ -1,0 +1,166 @@
+// Safe changes end to end, against the real broker, registry, Postgres and the simulator
+// over HTTP, counted item by item in the simulator and in Postgres:
+// - the stale-write guard: 1,000 items with `expect`, 100 of whose entities a person
+//   edits after submission; exactly those 100 end `conflict` and keep the person's value,
+//   the 900 others carry their before-image;
+// - verification after a job run with 2% "acknowledged but not applied" finds exactly
+//   the items whose entity does not hold the value written;
+// - revert restores every before-image except where someone edited the entity since
+//   (conflict, the person's value kept); a revert of the revert restores the job's values.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
+import { createPool, type Pool } from '../../../src/db/pool.js';
+import type { JobProgress } from '../../../src/projections/job-progress.js';
+import { generatedEntityId, generatedProfileId, type Keyword } from '../../../src/simulator/entities.js';
+import { submitJob } from '../../../src/index.js';
+import { startTestExecutor } from '../../helpers/executor.js';
+import { openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
+import { testLogger } from '../../helpers/services.js';
+
+const PROFILES = [0, 1].map((i) => generatedProfileId('NA', i));
+const PER_PROFILE = 500;
+const HAND_BID = 77.7;
+const keywordIds = PROFILES.flatMap((profileId) => Array.from({ length: PER_PROFILE }, (_, i) => ({ profileId, keywordId: generatedEntityId(profileId, 'keywords', i) })));
+
+let p: TestPipeline;
+let projector: ProjectorRuntime;
+let pool: Pool;
+
+beforeAll(async () => {
+  p = await openTestPipeline({
+    simulator: { generate: { profilesPerRegion: 0 }, profiles: PROFILES.map((profileId) => ({ profileId, region: 'NA' as const, keywords: PER_PROFILE, campaigns: 2, targets: 0 })), rateLimit: { ratePerSecond: 50, burst: 20 } },
+    env: { SLUICE_MAX_BATCH_SIZE: '100' },
+    startExecutor: false,
+  });
+  projector = await openProjectorRuntime(p.config, testLogger());
+  pool = createPool({ url: p.config.database.url, max: 2 });
+}, 120_000);
+
+afterAll(async () => {
+  await pool?.end();
+  await projector?.close();
+  await p?.close();
+});
+
+async function bids(): Promise<Map<string, number>> {
+  const all = new Map<string, number>();
+  for (const profileId of PROFILES) for (const k of await p.sim.admin.entities<Keyword>(profileId, 'keywords')) all.set(k.keywordId, k.bid);
+  return all;
+}
+
+async function submit(items: unknown[], request: { revertOf?: string } = {}): Promise<string> {
+  const submitted = await submitJob(p.producer, { tenantId: 't1', operation: 'keyword.setBid', ...request }, items);
+  if (submitted.type !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(submitted)}`);
+  return submitted.jobId;
+}
+
+async function waitFor(jobId: string, done: (j: JobProgress) => boolean, timeoutMs = 90_000): Promise<JobProgress> {
+  const deadline = Date.now() + timeoutMs;
+  let last: JobProgress | undefined;
+  for (;;) {
+    last = await p.producer.queries.progress('t1', jobId);
+    if (last && done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface ItemRow {
+  item_index: string;
+  status: string;
+  payload: { keywordId: string; bid: number };
+  previous_values: { bid: number } | null;
+  applied_values: { bid: number } | null;
+  current_values: { bid: number } | null;
+  verification: string | null;
+  verified_values: { bid: number } | null;
+}
+
+async function rows(jobId: string): Promise<ItemRow[]> {
+  return (await pool.query<ItemRow>(`SELECT * FROM job_items WHERE job_id = $1 ORDER BY item_index`, [jobId])).rows;
+}
+
+const firstBid = (i: number) => Math.round((1 + (i % 90) / 10) * 100) / 100;
+const secondBid = (i: number) => Math.round((2 + (i % 70) / 20) * 100) / 100;
+const edited = (i: number) => i % 10 === 3; // 100 of 1,000
+let first: string;
+let second: string;
+let revert: string;
+
+it('the stale-write guard: exactly the 100 entities edited by hand after submission end conflict and keep the hand value', async () => {
+  const before = await bids();
+  first = await submit(keywordIds.map(({ profileId, keywordId }, i) => ({ profileId, payload: { keywordId, bid: firstBid(i) }, expect: { bid: before.get(keywordId) } })));
+  // A person fixes 100 bids in the console after the job was submitted, before it runs.
+  for (const [i, { profileId, keywordId }] of keywordIds.entries()) if (edited(i)) await p.sim.admin.editEntity<Keyword>(profileId, 'keywords', keywordId, { bid: HAND_BID });
+  p.executor = await startTestExecutor(p.config);
+
+  const progress = await waitFor(first, (j) => j.status === 'completed_with_errors' || j.status === 'completed');
+  expect(progress.counts).toMatchObject({ succeeded: 900, conflict: 100, failed: 0, deadLettered: 0, pending: 0 });
+  const after = await bids();
+  const items = await rows(first);
+  expect(items).toHaveLength(1000);
+  for (const [i, { keywordId }] of keywordIds.entries()) {
+    const row = items[i]!;
+    if (edited(i)) {
+      expect([row.status, row.current_values, after.get(keywordId)]).toEqual(['conflict', { bid: HAND_BID }, HAND_BID]);
+    } else {
+      expect([row.status, row.previous_values, row.applied_values, after.get(keywordId)]).toEqual(['succeeded', { bid: before.get(keywordId) }, { bid: firstBid(i) }, firstBid(i)]);
+    }
+  }
+}, 150_000);
+
+it('verification after a run with 2% acknowledged-but-not-applied finds exactly the items whose write did not land', async () => {
+  await p.sim.admin.setKnobs({ faults: { acknowledgedNotApplied: 0.02 } });
+  second = await submit(keywordIds.map(({ profileId, keywordId }, i) => ({ profileId, payload: { keywordId, bid: secondBid(i) } })));
+  const done = await waitFor(second, (j) => j.status === 'completed');
+  await p.sim.admin.setKnobs({ faults: { acknowledgedNotApplied: 0 } });
+  expect(done.counts.succeeded).toBe(1000);
+  const after = await bids();
+  const notApplied = new Set(keywordIds.map((k, i) => (after.get(k.keywordId) === secondBid(i) ? -1 : i)).filter((i) => i >= 0));
+  expect(notApplied.size).toBeGreaterThan(0); // ~20 of 1,000
+
+  const started = await p.producer.verifier.verify('t1', second);
+  expect(started).toEqual({ type: 'started', jobId: second, items: 1000 });
+  const verified = await waitFor(second, (j) => j.verification.verified + j.verification.drifted === 1000);
+  expect(verified.verification).toEqual({ verified: 1000 - notApplied.size, drifted: notApplied.size });
+  expect(verified.status).toBe('completed'); // a verification changes no status
+  const items = await rows(second);
+  for (const [i, row] of items.entries()) {
+    expect([i, row.status, row.verification]).toEqual([i, 'succeeded', notApplied.has(i) ? 'drifted' : 'verified']);
+    expect(row.verified_values).toEqual({ bid: after.get(keywordIds[i]!.keywordId) });
+  }
+}, 150_000);
+
+it('revert restores every before-image but the entities edited since, and a revert of the revert restores the job', async () => {
+  const beforeRevert = await bids();
+  const secondRows = await rows(second);
+  // 50 more hand edits after the job ran: the revert must not clobber them.
+  const handEdited = (i: number) => i % 20 === 11;
+  for (const [i, { profileId, keywordId }] of keywordIds.entries()) if (handEdited(i)) await p.sim.admin.editEntity<Keyword>(profileId, 'keywords', keywordId, { bid: 55.5 });
+
+  const dry = await p.producer.reverter.revert({ tenantId: 't1', jobId: second, dryRun: true });
+  expect(dry).toEqual({ type: 'planned', jobId: second, items: 1000, withoutBeforeImage: 0 });
+  const answer = await p.producer.reverter.revert({ tenantId: 't1', jobId: second, requestedBy: 'test' });
+  if (answer.type !== 'submitted' || answer.result.type !== 'accepted') throw new Error(JSON.stringify(answer));
+  revert = answer.result.jobId;
+  const again = await p.producer.reverter.revert({ tenantId: 't1', jobId: second });
+  expect(again.type === 'submitted' && again.result).toMatchObject({ type: 'duplicate', jobId: revert });
+
+  const reverted = await waitFor(revert, (j) => j.status === 'completed_with_errors' || j.status === 'completed');
+  expect(reverted.revertOf).toBe(second);
+  expect(reverted.counts).toMatchObject({ succeeded: 950, conflict: 50, failed: 0, deadLettered: 0 });
+  const after = await bids();
+  for (const [i, { keywordId }] of keywordIds.entries()) {
+    // A write that never landed (drifted) left the before-image in place: its revert has nothing to do.
+    expect([i, after.get(keywordId)]).toEqual([i, handEdited(i) ? 55.5 : secondRows[i]!.previous_values!.bid]);
+  }
+
+  const answer2 = await p.producer.reverter.revert({ tenantId: 't1', jobId: revert });
+  if (answer2.type !== 'submitted' || answer2.result.type !== 'accepted') throw new Error(JSON.stringify(answer2));
+  expect(answer2.items).toBe(950); // the conflicts wrote nothing, so there is nothing of them to undo
+  await waitFor(answer2.result.jobId, (j) => j.status === 'completed');
+  const restored = await bids();
+  for (const [i, { keywordId }] of keywordIds.entries()) {
+    expect([i, restored.get(keywordId)]).toEqual([i, handEdited(i) ? 55.5 : beforeRevert.get(keywordId)]);
+  }
+}, 200_000);
