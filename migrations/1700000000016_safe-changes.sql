@@ -6,7 +6,7 @@ ALTER TABLE job_items ADD COLUMN payload jsonb;
 ALTER TABLE job_items ADD COLUMN previous_values jsonb;
 ALTER TABLE job_items ADD COLUMN applied_values jsonb;
 ALTER TABLE job_items ADD COLUMN current_values jsonb;
-ALTER TABLE job_items ADD COLUMN verification text CHECK (verification IN ('verified', 'drifted'));
+ALTER TABLE job_items ADD COLUMN verification text CHECK (verification IN ('verified', 'drifted', 'unreadable'));
 ALTER TABLE job_items ADD COLUMN verified_values jsonb;
 ALTER TABLE job_items ADD COLUMN verified_at timestamptz;
 ALTER TABLE job_items DROP CONSTRAINT job_items_status_check;
@@ -15,8 +15,22 @@ ALTER TABLE job_items ADD CONSTRAINT job_items_status_check CHECK (status IN
 ALTER TABLE jobs ADD COLUMN conflict_items bigint NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN verified_items bigint NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN drifted_items bigint NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN unreadable_items bigint NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN revert_of text;
 ALTER TABLE jobs ADD COLUMN capture_before boolean NOT NULL DEFAULT true;
+-- Automatic pause: the job's settings, and who paused it why (Sluice itself, or a person).
+ALTER TABLE jobs ADD COLUMN auto_pause jsonb;
+ALTER TABLE jobs ADD COLUMN paused_by text;
+ALTER TABLE jobs ADD COLUMN pause_reason text;
+ALTER TABLE jobs ADD COLUMN resumed_at timestamptz;
+-- Canary: the job's slice and share, and its phase (running, passed, failed); CANARY is
+-- the control state of a job whose slice runs while the rest waits for the verdict.
+ALTER TABLE jobs ADD COLUMN canary jsonb;
+ALTER TABLE jobs ADD COLUMN canary_phase text CHECK (canary_phase IN ('running', 'passed', 'failed'));
+ALTER TABLE submitted_jobs DROP CONSTRAINT submitted_jobs_control_state_check;
+ALTER TABLE submitted_jobs ADD CONSTRAINT submitted_jobs_control_state_check CHECK (control_state IN ('RUNNING', 'PAUSED', 'CANCELLED', 'CANARY'));
+ALTER TABLE control_intents DROP CONSTRAINT control_intents_state_check;
+ALTER TABLE control_intents ADD CONSTRAINT control_intents_state_check CHECK (state IN ('RUNNING', 'PAUSED', 'CANCELLED', 'CANARY'));
 CREATE INDEX jobs_revert_of ON jobs (revert_of) WHERE revert_of IS NOT NULL;
 CREATE OR REPLACE VIEW job_progress AS
 SELECT job_id, tenant_id, status, operation, labels, total_items,
@@ -26,7 +40,7 @@ SELECT job_id, tenant_id, status, operation, labels, total_items,
             ELSE 0 END AS percent,
        pending_items, retrying_items, succeeded_items, failed_items, dead_lettered_items, cancelled_items, skipped_items,
        submitted_at, first_activity_at, last_activity_at, finished_at, superseded_items, expired_items, paused_at,
-       conflict_items, verified_items, drifted_items, revert_of
+       conflict_items, verified_items, drifted_items, unreadable_items, revert_of
 FROM jobs;
 
 -- Down Migration
@@ -41,8 +55,19 @@ SELECT job_id, tenant_id, status, operation, labels, total_items,
        submitted_at, first_activity_at, last_activity_at, finished_at, superseded_items, expired_items, paused_at
 FROM jobs;
 DROP INDEX jobs_revert_of;
+ALTER TABLE control_intents DROP CONSTRAINT control_intents_state_check;
+ALTER TABLE control_intents ADD CONSTRAINT control_intents_state_check CHECK (state IN ('RUNNING', 'PAUSED', 'CANCELLED'));
+ALTER TABLE submitted_jobs DROP CONSTRAINT submitted_jobs_control_state_check;
+ALTER TABLE submitted_jobs ADD CONSTRAINT submitted_jobs_control_state_check CHECK (control_state IN ('RUNNING', 'PAUSED', 'CANCELLED'));
+ALTER TABLE jobs DROP COLUMN canary_phase;
+ALTER TABLE jobs DROP COLUMN canary;
+ALTER TABLE jobs DROP COLUMN resumed_at;
+ALTER TABLE jobs DROP COLUMN pause_reason;
+ALTER TABLE jobs DROP COLUMN paused_by;
+ALTER TABLE jobs DROP COLUMN auto_pause;
 ALTER TABLE jobs DROP COLUMN capture_before;
 ALTER TABLE jobs DROP COLUMN revert_of;
+ALTER TABLE jobs DROP COLUMN unreadable_items;
 ALTER TABLE jobs DROP COLUMN drifted_items;
 ALTER TABLE jobs DROP COLUMN verified_items;
 ALTER TABLE jobs DROP COLUMN conflict_items;

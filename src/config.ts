@@ -71,6 +71,10 @@ const envSchema = z.object({
   SLUICE_LANE_READ_AHEAD: positiveInt.default(500),
   /** A lane that must wait this long for its rate limit (or for an open breaker) keeps only its next call's items in memory. */
   SLUICE_LANE_LONG_WAIT_MS: positiveInt.default(1_000),
+  /** Write batches one read of before-images covers: reads share the profile's limit, so one read serves several writes. */
+  SLUICE_READ_BATCHES: positiveInt.default(10),
+  /** A before-image read longer ago than this when its item is written is read again. */
+  SLUICE_MAX_READ_AGE_MS: positiveInt.default(30_000),
   /** `profile`: one lane per profile (the default); `partition`: one per partition (the benchmark's baseline). */
   SLUICE_LANE_SCOPE: z.enum(['profile', 'partition']).default('profile'),
   SLUICE_BREAKER_VOLUME: positiveInt.default(5),
@@ -90,6 +94,8 @@ const envSchema = z.object({
   SLUICE_PAUSE_WARN_MS: positiveInt.default(7 * 24 * 3_600_000),
   /** A finished job's state leaves the control topic (a tombstone) this long after it finished; the api checks every minute. */
   SLUICE_CONTROL_RELEASE_AFTER_MS: positiveInt.default(3_600_000),
+  /** How often the api process checks running jobs: canary verdicts and automatic pauses. */
+  SLUICE_JOB_GUARD_CHECK_MS: positiveInt.default(2_000),
   /** How long a consumer group waits for a silent member (one killed with -9) before giving its partitions to others. */
   SLUICE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   SLUICE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
@@ -146,6 +152,8 @@ export interface Config {
     pauseWarnMs: number;
     /** A finished job's control state is removed this long after it finished. */
     controlReleaseAfterMs: number;
+    /** How often running jobs are checked for canary verdicts and automatic pauses. */
+    jobGuardCheckMs: number;
   };
   submit: { maxItems: number; maxItemBytes: number; maxRequestBytes: number; transactionTimeoutMs: number };
   stack: StackConfig;
@@ -174,6 +182,8 @@ export interface ExecutorConfig {
   readAhead: number;
   laneReadAhead: number;
   laneLongWaitMs: number;
+  readBatches: number;
+  maxReadAgeMs: number;
   laneScope: 'profile' | 'partition';
   /** How often the executor compares item-commands' log starts with what it still needs. */
   retentionCheckMs: number;
@@ -220,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsToken: e.SLUICE_METRICS_TOKEN,
       pauseWarnMs: e.SLUICE_PAUSE_WARN_MS,
       controlReleaseAfterMs: e.SLUICE_CONTROL_RELEASE_AFTER_MS,
+      jobGuardCheckMs: e.SLUICE_JOB_GUARD_CHECK_MS,
     },
     submit: { maxItems: e.SLUICE_MAX_ITEMS_PER_JOB, maxItemBytes: e.SLUICE_MAX_ITEM_BYTES, maxRequestBytes: e.SLUICE_MAX_REQUEST_BYTES, transactionTimeoutMs: e.SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS },
     stack: {
@@ -241,6 +252,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       readAhead: e.SLUICE_READ_AHEAD,
       laneReadAhead: Math.min(e.SLUICE_LANE_READ_AHEAD, e.SLUICE_READ_AHEAD),
       laneLongWaitMs: e.SLUICE_LANE_LONG_WAIT_MS,
+      readBatches: e.SLUICE_READ_BATCHES,
+      maxReadAgeMs: e.SLUICE_MAX_READ_AGE_MS,
       retentionCheckMs: e.SLUICE_RETENTION_CHECK_MS,
       profileReleaseMs: e.SLUICE_PROFILE_RELEASE_MS,
       laneScope: e.SLUICE_LANE_SCOPE,

@@ -34,7 +34,7 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     readAhead: e.readAhead,
     laneScope: e.laneScope,
-    lane: { maxAttempts: e.maxAttempts, backoff: { baseMs: e.retryBaseMs, maxMs: e.retryMaxMs }, lingerMs: e.lingerMs, maxBatchSize: e.maxBatchSize, readAhead: e.laneReadAhead, longWaitMs: e.laneLongWaitMs },
+    lane: { maxAttempts: e.maxAttempts, backoff: { baseMs: e.retryBaseMs, maxMs: e.retryMaxMs }, lingerMs: e.lingerMs, maxBatchSize: e.maxBatchSize, readAhead: e.laneReadAhead, longWaitMs: e.laneLongWaitMs, readBatches: e.readBatches, maxReadAgeMs: e.maxReadAgeMs },
     limits: { defaults: e.defaultRate, perProfile: e.profileRates },
     breakers: {
       profile: { volumeThreshold: e.breaker.volume, errorThresholdPercentage: 50, resetTimeoutMs: e.breaker.resetMs, rollingWindowMs: 30_000 },

@@ -27,6 +27,7 @@ import type { Registry } from 'prom-client';
 import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/dead-letter-replay.js';
 import { createJobVerifier, type JobVerifier } from '../producers/job-verification.js';
 import { createJobReverter, type JobReverter } from '../producers/job-revert.js';
+import { autoPauseCounter, createJobGuard, type JobGuard } from '../producers/job-guard.js';
 
 export interface ProducerRuntime {
   submitter: JobSubmitter;
@@ -45,6 +46,8 @@ export interface ProducerRuntime {
   verifier: JobVerifier;
   /** Makes the job that restores a job's before-images. */
   reverter: JobReverter;
+  /** Gives canaries their verdict and pauses jobs whose recent items fail permanently (the api process starts it). */
+  guard: JobGuard;
   /** Records the projector quarantined, to list and retry. */
   projectionErrors: ProjectionErrors;
   /** The submitted jobs as the write side records them (known before they are projected). */
@@ -72,6 +75,8 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
     const catalogue = amazonCatalogue();
     const jobs = createSubmittedJobs(pool);
     const queries = projectionQueries(pool, { pauseWarnMs: config.api.pauseWarnMs });
+    const metrics = projectionMetrics(pool, { pauseWarnMs: config.api.pauseWarnMs });
+    const control = createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus });
     const submitter = createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger });
     return {
       topics,
@@ -80,7 +85,8 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       submitter,
       verifier: createJobVerifier({ kafka, serde, topics, pool }),
       reverter: createJobReverter({ pool, submitter }),
-      control: createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus }),
+      control,
+      guard: createJobGuard({ pool, control, logger, pausedTotal: autoPauseCounter(metrics) }),
       controlRelease: createControlRelease({ kafka, admin, executorGroup: config.executor.groupId, topics, jobs, finishedStatus: queries.finishedStatus, logger }),
       queries,
       deadLetters: deadLetterQueries(pool),
@@ -89,7 +95,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       jobs,
       tokens: createApiTokens(pool),
       audit: createAuditLog(pool),
-      metrics: projectionMetrics(pool, { pauseWarnMs: config.api.pauseWarnMs }),
+      metrics,
       async close() {
         await admin.disconnect();
         await pool.end();

@@ -51,7 +51,11 @@ export function summaryLines(p: JobProgress): string[] {
     `job ${p.jobId}: ${p.status}`,
     `  ${p.totalItems} items: ${c.succeeded} succeeded, ${c.deadLettered} dead-lettered, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped, ${c.superseded} superseded${c.expired > 0 ? `, ${c.expired} EXPIRED (their commands were gone from Kafka)` : ''}${c.conflict > 0 ? `, ${c.conflict} in conflict (changed since submitted: not written)` : ''}`,
     `  submitted ${p.submittedAt}, finished ${p.finishedAt ?? '-'}${p.revertOf ? `; reverts job ${p.revertOf}` : ''}`,
-    ...(p.verification.verified + p.verification.drifted > 0 ? [`  verified: ${p.verification.verified} hold what was written, ${p.verification.drifted} DRIFTED (not applied, or changed since)`] : []),
+    ...(p.verification.verified + p.verification.drifted + p.verification.unreadable > 0
+      ? [`  verified: ${p.verification.verified} hold what was written, ${p.verification.drifted} DRIFTED (not applied, or changed since)${p.verification.unreadable > 0 ? `, ${p.verification.unreadable} could not be read` : ''}`]
+      : []),
+    ...(p.canary ? [`  canary of ${p.canary.items} items (at most ${p.canary.maxFailureRate * 100}% may fail): ${p.canary.phase}`] : []),
+    ...(p.pause?.reason ? [`  paused by ${p.pause.by ?? 'someone'}: ${p.pause.reason}`] : []),
     ...(p.pausedSince ? [`  paused since ${p.pausedSince}${p.pauseOverdue ? ': OVERDUE, resume or cancel it before item-commands retention removes its commands' : ''}`] : []),
   ];
 }

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { registerApiCommand } from './commands/api.js';
+import { registerChangeCommands } from './commands/changes.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -28,6 +29,7 @@ registerSimulatorCommand(program);
 registerApiCommand(program);
 registerSubmitCommand(program);
 registerControlCommands(program);
+registerChangeCommands(program);
 registerExecutorCommand(program);
 registerProjectorCommand(program);
 registerProjectionCommands(program);

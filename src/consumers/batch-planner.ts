@@ -7,8 +7,23 @@
 // one entity in one call (a partial failure could otherwise apply them out of order).
 // A lane is normally one profile's; a batch is always one profile's. A verification
 // writes nothing, so no control state holds it or cancels it: it runs as if its job ran.
+// In a job with a canary, the slice's items run while the job is in CANARY and the rest
+// wait like a paused job's, also while the job's state is not known yet.
 import type { ControlState } from '../domain/events.js';
 import type { WorkItem } from './work-item.js';
+
+/** A job's control state; `whenUnknown` when the executor has not read it (yet). */
+export type StateOf = (jobId: string, whenUnknown?: ControlState) => ControlState;
+
+/** The state an item runs by: RUNNING, PAUSED (held) or CANCELLED. */
+function stateFor(item: WorkItem, stateOf: StateOf): ControlState {
+  const { purpose, canary, jobId } = item.command;
+  if (purpose === 'VERIFY') return 'RUNNING';
+  if (canary === undefined || canary === null) return stateOf(jobId);
+  const state = stateOf(jobId, 'CANARY');
+  if (state !== 'CANARY') return state;
+  return canary ? 'RUNNING' : 'PAUSED';
+}
 
 export interface LanePlan {
   cancelled: WorkItem[];
@@ -17,7 +32,11 @@ export interface LanePlan {
   held: number;
 }
 
-export function planNext(queue: readonly WorkItem[], stateOf: (jobId: string) => ControlState, maxBatchSize: number): LanePlan {
+/**
+ * `callLimit`: the most items the call may carry, given its first item: by default the
+ * write limit (the lane's and the operation's); a read of before-images may take more.
+ */
+export function planNext(queue: readonly WorkItem[], stateOf: StateOf, maxBatchSize: number, callLimit = (head: WorkItem) => Math.min(maxBatchSize, head.maxBatchSize)): LanePlan {
   const cancelled: WorkItem[] = [];
   const batch: WorkItem[] = [];
   const heldEntities = new Set<string>();
@@ -25,7 +44,7 @@ export function planNext(queue: readonly WorkItem[], stateOf: (jobId: string) =>
   let held = 0;
   let batchClosed = false;
   for (const item of queue) {
-    const state = item.command.purpose === 'VERIFY' ? 'RUNNING' : stateOf(item.command.jobId);
+    const state = stateFor(item, stateOf);
     if (state === 'CANCELLED') {
       cancelled.push(item);
       continue;
@@ -41,7 +60,7 @@ export function planNext(queue: readonly WorkItem[], stateOf: (jobId: string) =>
       !head ||
       (item.batchKey === head.batchKey &&
         item.command.profileId === head.command.profileId &&
-        !batchEntities.has(item.entityKey) && batch.length < Math.min(maxBatchSize, head.maxBatchSize) && item.notBeforeMs <= head.notBeforeMs);
+        !batchEntities.has(item.entityKey) && batch.length < callLimit(head) && item.notBeforeMs <= head.notBeforeMs);
     if (fits) {
       batch.push(item);
       batchEntities.add(item.entityKey);

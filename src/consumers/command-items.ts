@@ -11,7 +11,7 @@ import type { ItemTrace, SourcePosition, WorkItem } from './work-item.js';
 
 /** A work item that will not run: what an outcome of a command that cannot run is built from. */
 export function workItemStub(command: ItemRequested, source: SourcePosition, trace: ItemTrace): WorkItem {
-  return { command, payload: null, source, batchKey: '', entityKey: '', maxBatchSize: 1, fieldsSet: {}, expect: undefined, reads: false, current: undefined, attempts: 0, history: [], notBeforeMs: 0, trace };
+  return { command, payload: null, source, batchKey: '', entityKey: '', maxBatchSize: 1, fieldsSet: {}, expect: undefined, reads: false, current: undefined, readAtMs: 0, writeTried: false, attempts: 0, history: [], notBeforeMs: 0, trace };
 }
 
 /** The command as a work item, or why it cannot run. */

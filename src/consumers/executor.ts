@@ -158,7 +158,7 @@ export class Executor {
       api: deps.api,
       limiter: this.limiter,
       breakers: this.breakers,
-      stateOf: (jobId) => deps.control.stateOf(jobId),
+      stateOf: (jobId, whenUnknown) => deps.control.stateOf(jobId, whenUnknown),
       mayCall: () => this.lease.held,
       policy: settings.lane,
       output: this.output,

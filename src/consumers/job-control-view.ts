@@ -15,7 +15,8 @@ import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 
 export interface JobControlView {
-  stateOf(jobId: string): ControlState;
+  /** The job's control state; `whenUnknown` (RUNNING by default) for a job it has no record of. */
+  stateOf(jobId: string, whenUnknown?: ControlState): ControlState;
   /** Called after any job's state changes. */
   onChange(listener: (jobId: string) => void): void;
   /** Jobs whose state is held (a finished job's is removed by a tombstone). */
@@ -58,7 +59,7 @@ export async function openJobControlView(deps: { kafka: Kafka; admin: Admin; ser
     get size() {
       return states.size;
     },
-    stateOf: (jobId) => states.get(jobId)?.state ?? 'RUNNING',
+    stateOf: (jobId, whenUnknown = 'RUNNING') => states.get(jobId)?.state ?? whenUnknown,
     onChange: (listener) => void changes.on('change', listener),
     close: () => consumer.disconnect(),
   };

@@ -7,7 +7,7 @@ import type { SourcePosition, WorkItem } from './work-item.js';
 
 export function itemResult(item: WorkItem, outcome: ItemOutcome, nowMs: number, latencyMs: number | null): ItemResult {
   const { jobId, itemId, index, tenantId, profileId, operation, replayGeneration } = item.command;
-  return { jobId, itemId, index, tenantId, profileId, operation, replayGeneration, attempt: Math.max(1, item.attempts), occurredAt: nowMs, latencyMs, outcome, payload: item.command.payload };
+  return { jobId, itemId, index, tenantId, profileId, operation, replayGeneration, attempt: Math.max(1, item.attempts), occurredAt: nowMs, latencyMs, outcome, payload: item.command.payload, verification: item.command.purpose === 'VERIFY' };
 }
 
 export interface Diagnosis {

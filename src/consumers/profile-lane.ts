@@ -7,15 +7,15 @@
 // reads its entity first (its before-image, its expect, or a verification) has that read
 // as a call of its own, on the same limiter and breaker, batched like writes; what the
 // read found decides whether the write still follows.
-import type { ApiClient, BatchRequest, BatchResult, CallResult, ItemOutcome as ApiItemOutcome, ReadResult } from '../domain/api-client.js';
+import type { ApiClient, BatchRequest, CallResult, ItemOutcome as ApiItemOutcome } from '../domain/api-client.js';
 import { Permanent, Throttled, Transient, type CallFailure } from '../domain/errors.js';
-import type { ControlState, ItemOutcome } from '../domain/events.js';
+import type { ItemOutcome } from '../domain/events.js';
 import { holdsValues, type FieldValues } from '../domain/field-values.js';
 import { Signal } from '../lib/signal.js';
 import type { AdaptiveLimiter } from './adaptive-limiter.js';
 import { isProfileAccessFailure, type ApiBreakers } from './api-breakers.js';
 import { backoffMs, type BackoffPolicy } from './backoff.js';
-import { planNext } from './batch-planner.js';
+import { planNext, type StateOf } from './batch-planner.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
 import type { Diagnosis } from './outcome-records.js';
 import type { WorkItem } from './work-item.js';
@@ -33,6 +33,10 @@ export interface LanePolicy {
   readAhead: number;
   /** A wait for the rate limiter at least this long makes the lane give back what its next call does not need. */
   longWaitMs: number;
+  /** Write batches one read of before-images covers (reads share the profile's limit: fewer is cheaper). */
+  readBatches: number;
+  /** A read older than this when its item's write comes is made again (a stale guard protects nothing). */
+  maxReadAgeMs: number;
 }
 
 export interface LaneOutput {
@@ -52,7 +56,7 @@ export interface LaneContext {
   api: ApiClient;
   limiter: AdaptiveLimiter;
   breakers: ApiBreakers;
-  stateOf: (jobId: string) => ControlState;
+  stateOf: StateOf;
   /** Whether this executor may still act for its partitions (the group lease holds). */
   mayCall: () => boolean;
   policy: LanePolicy;
@@ -70,6 +74,9 @@ const LEASE_RECHECK_MS = 100;
 
 /** How long a lane waits after an unexpected error outside a call before its next turn. */
 const UNEXPECTED_PAUSE_MS = 1_000;
+
+/** Ids one read asks for at most: a v3 list page. */
+const MAX_READ_IDS = 5_000;
 
 /** Attempt records kept per item (the latest ones), so a long throttled stretch stays small. */
 const MAX_HISTORY = 20;
@@ -199,13 +206,32 @@ export class ProfileLane {
     if (waitMs > 0) return void (await this.wake.wait(waitMs));
     this.wanted = ctx.policy.readAhead;
     this.lingerUntilMs = undefined;
-    // The head decides: its read first, or the write of everything already read.
-    const reading = awaitsRead(head);
-    this.inCall = batch.filter((item) => awaitsRead(item) === reading);
+    // The head decides: its read first (of as many write batches as a read may cover), or
+    // the write of everything already read.
+    const reading = this.awaitsRead(head, now);
+    this.inCall = reading ? this.readBatch(now) : batch.filter((item) => !this.awaitsRead(item, now));
     if (reading) await this.read(profileId, this.inCall);
     else await this.call(profileId, this.inCall);
     this.inCall = undefined;
     ctx.metrics.profileRate.set({ profile: profileId }, ctx.limiter.rate(profileId) ?? 0);
+  }
+
+  /**
+   * Whether the item's entity is still to be read: it reads and has not been read, or its
+   * read is older than maxReadAgeMs (a guard checked long before the write guards
+   * nothing). Never once its write was tried: a write that may have landed would be read
+   * back as its own before-image.
+   */
+  private awaitsRead(item: WorkItem, now: number): boolean {
+    if (!item.reads || item.writeTried) return false;
+    return item.current === undefined || now - item.readAtMs > this.ctx.policy.maxReadAgeMs;
+  }
+
+  /** The items one read covers: the next write batches' worth, one call of up to MAX_READ_IDS ids. */
+  private readBatch(now: number): WorkItem[] {
+    const { policy } = this.ctx;
+    const limit = Math.min(MAX_READ_IDS, policy.maxBatchSize * policy.readBatches);
+    return planNext(this.queue, this.ctx.stateOf, policy.maxBatchSize, () => limit).batch.filter((item) => this.awaitsRead(item, now));
   }
 
   // A lane that waits long (a paused job, an open breaker, a slow limit) keeps only what its
@@ -310,6 +336,7 @@ export class ProfileLane {
    */
   private judge(item: WorkItem, current: FieldValues | null, latencyMs: number): void {
     item.current = current;
+    item.readAtMs = this.ctx.now();
     const found = current === null ? null : JSON.stringify(current);
     if (item.command.purpose === 'VERIFY') {
       this.settle(item, { 'sluice.ItemVerified': { drifted: !holdsValues(current, item.expect ?? {}), current: found } }, latencyMs);
@@ -323,6 +350,7 @@ export class ProfileLane {
 
   private async call(profileId: string, batch: WorkItem[]): Promise<void> {
     const { ctx } = this;
+    for (const item of batch) item.writeTried = true;
     const answer = await this.guardedCall(profileId, batch, 'write', (request) => ctx.api.execute(request));
     if (!answer) return;
     const { result } = answer;
@@ -385,6 +413,8 @@ export class ProfileLane {
   }
 
   private deadLetter(item: WorkItem, failureClass: 'PERMANENT' | 'RETRIES_EXHAUSTED', diagnosis: Diagnosis, latencyMs: number): void {
+    // A verification that cannot read its entity leaves it unread: nothing to replay.
+    if (item.command.purpose === 'VERIFY') return this.settle(item, { 'sluice.ItemFailed': { failureClass, ...diagnosis, deadLettered: false } }, latencyMs);
     this.ctx.metrics.items.inc({ outcome: 'dead_lettered' });
     this.settle(item, { 'sluice.ItemFailed': { failureClass, ...diagnosis, deadLettered: true } }, latencyMs, diagnosis);
   }
@@ -411,9 +441,6 @@ export class ProfileLane {
     });
   }
 }
-
-/** Whether the item's read is still to be made. */
-const awaitsRead = (item: WorkItem) => item.reads && item.current === undefined;
 
 function callResultLabel(result: CallResult): string {
   if (result.type !== 'failed') return 'answered';

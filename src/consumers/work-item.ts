@@ -30,6 +30,10 @@ export interface WorkItem {
   reads: boolean;
   /** What that read found: undefined until it is made; null when the entity does not exist. */
   current: FieldValues | null | undefined;
+  /** When that read was made (the lane's clock). */
+  readAtMs: number;
+  /** Whether a write of the item was attempted (then it is never read again). */
+  writeTried: boolean;
   /** Attempts that spent retry budget (throttling does not). */
   attempts: number;
   /** Every call this item was part of, for the dead-letter diagnostics. */

@@ -41,7 +41,8 @@ const COLUMNS = `job_id AS "jobId", tenant_id AS "tenantId", idempotency_key AS 
 
 export interface SubmittedJobs {
   /** Records a new job; with a key already taken by the tenant, returns that job instead. */
-  reserve(job: { jobId: string; tenantId: string; idempotencyKey: string | null; requestHash: string; itemCount: number }): Promise<Reservation>;
+  /** A job with a canary starts in the CANARY control state (version 1, as its submission writes it). */
+  reserve(job: { jobId: string; tenantId: string; idempotencyKey: string | null; requestHash: string; itemCount: number; canary?: boolean }): Promise<Reservation>;
   /**
    * Takes over a pending reservation older than `staleAfterMs` (its submitter died) by
    * making it fresh again under a new attempt; undefined if it is not stale (any more),
@@ -86,11 +87,11 @@ export function createSubmittedJobs(pool: Pool): SubmittedJobs {
   return {
     async reserve(job) {
       const inserted = await pool.query(
-        `INSERT INTO submitted_jobs (job_id, tenant_id, idempotency_key, request_hash, item_count)
-         VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO submitted_jobs (job_id, tenant_id, idempotency_key, request_hash, item_count, control_state, control_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING attempt_id`,
-        [job.jobId, job.tenantId, job.idempotencyKey, job.requestHash, job.itemCount],
+        [job.jobId, job.tenantId, job.idempotencyKey, job.requestHash, job.itemCount, job.canary ? 'CANARY' : 'RUNNING', job.canary ? 1 : 0],
       );
       if (inserted.rows[0]) return { type: 'reserved', attemptId: inserted.rows[0].attempt_id as string };
       const { rows } = await pool.query<SubmittedJob>(`SELECT ${COLUMNS} FROM submitted_jobs WHERE tenant_id = $1 AND idempotency_key = $2`, [job.tenantId, job.idempotencyKey]);

@@ -1,6 +1,8 @@
 // The events of DESIGN.md as TypeScript types, field for field the Avro records in
 // schemas/. Unions of records are "wrapped" as Avro's JSON encoding does: the branch's
 // full name is the single key, e.g. { 'sluice.JobPaused': { by, reason } }.
+import type { AutoPauseSettings } from './auto-pause.js';
+import type { CanaryOption } from './canary.js';
 
 export interface JobSubmitted {
   operation: string | null;
@@ -15,6 +17,10 @@ export interface JobSubmitted {
   revertOf?: string | null;
   /** Whether the job's items capture before-images; absent means true. */
   captureBefore?: boolean;
+  /** When Sluice pauses the job on its own; absent or null: the defaults. */
+  autoPause?: AutoPauseSettings | null;
+  /** The job's canary, if any. */
+  canary?: CanaryOption | null;
 }
 
 /** Above this many profiles a JobSubmitted carries no per-profile counts (the record would grow too big). */
@@ -92,7 +98,8 @@ export interface JobEvent {
   event: JobEventBody;
 }
 
-export type ControlState = 'RUNNING' | 'PAUSED' | 'CANCELLED';
+/** CANARY: only the job's canary slice runs; the rest waits for the verdict. */
+export type ControlState = 'RUNNING' | 'PAUSED' | 'CANCELLED' | 'CANARY';
 
 export interface JobControlState {
   jobId: string;
@@ -123,6 +130,8 @@ export interface ItemRequested extends ItemIdentity {
   expect?: string | null;
   /** Read the entity before writing it, for the result's `previous`. Absent: true. */
   captureBefore?: boolean;
+  /** In a job with a canary: whether the item is of its slice. Absent: the job has none. */
+  canary?: boolean | null;
   /** VERIFY: read back and compare with `expect`, write nothing. Absent: WRITE. */
   purpose?: CommandPurpose;
 }
@@ -155,6 +164,8 @@ export interface ItemResult extends ItemIdentity {
   outcome: ItemOutcome;
   /** The item's payload (JSON) as run. Absent: null. */
   payload?: string | null;
+  /** The outcome of a VERIFY command: it changes the item's verification, not its status. Absent: false. */
+  verification?: boolean;
 }
 
 export interface AttemptRecord {

@@ -6,6 +6,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import type { SubmittedJobs } from '../db/submitted-jobs.js';
+import { autoPauseOption, type AutoPauseSettings } from '../domain/auto-pause.js';
+import { canaryQuotas, canaryRequest, canarySize, type CanaryOption, type CanaryRequest } from '../domain/canary.js';
 import { labelProblems } from '../domain/job-labels.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { findUnstorable } from '../domain/storable-text.js';
@@ -16,7 +18,8 @@ import { endSpan, startSpan, traceIdOf, traceparentOf } from '../telemetry/traci
 import type { SourceItem } from './item-sources.js';
 import { createItemSpool } from './item-spool.js';
 import { ErrorCollector, validateItem, type ItemError, type SubmissionLimits } from './item-validation.js';
-import { itemCommand, jobCommitted, produceJob, settledCommit, underJobId } from './job-transaction.js';
+import type { SpooledRecord } from './item-spool.js';
+import { inCanarySlice, itemCommand, jobCommitted, produceJob, settledCommit, underJobId } from './job-transaction.js';
 
 export interface JobRequest {
   tenantId: string;
@@ -31,6 +34,10 @@ export interface JobRequest {
   captureBefore?: boolean;
   /** The job this one reverts (set by the revert planner). */
   revertOf?: string;
+  /** When Sluice pauses the job on its own (fields not given take their defaults; on by default). */
+  autoPause?: Partial<AutoPauseSettings>;
+  /** Run a first slice, then go on or pause by its failures. */
+  canary?: CanaryRequest;
 }
 
 export type SubmitResult =
@@ -67,6 +74,10 @@ export function jobRequestProblems(request: JobRequest): { field: string; reason
   const text = { labels: request.labels, operation: request.operation, idempotencyKey: request.idempotencyKey, submittedBy: request.submittedBy, tenantId: request.tenantId };
   const unstorable = findUnstorable(text, '');
   if (unstorable) problems.push(unstorable);
+  const autoPause = autoPauseOption.safeParse(request.autoPause ?? {});
+  if (!autoPause.success) problems.push(...autoPause.error.issues.map((i) => ({ field: ['autoPause', ...i.path].join('.'), reason: i.message })));
+  const canary = request.canary === undefined ? undefined : canaryRequest.safeParse(request.canary);
+  if (canary && !canary.success) problems.push(...canary.error.issues.map((i) => ({ field: ['canary', ...i.path].join('.'), reason: i.message })));
   return problems;
 }
 
@@ -88,7 +99,9 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         errors.add(jobRequestProblems(request).map((p) => ({ index: -1, ...p })));
         if (errors.count > 0) return { type: 'rejected', errors: errors.errors, errorCount: errors.count };
         const captureBefore = request.captureBefore ?? true;
-        const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}, captureBefore, request.revertOf ?? null]));
+        const autoPause = autoPauseOption.parse(request.autoPause ?? {});
+        const canaryAsked = request.canary === undefined ? undefined : canaryRequest.parse(request.canary);
+        const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}, captureBefore, request.revertOf ?? null, autoPause, canaryAsked ?? null]));
         const profiles = new Map<string, number>(); // items per profile
         // Items are encoded as they are validated, under a fresh job id (see takeover below).
         let jobId: string = randomUUID();
@@ -121,8 +134,10 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         await spool.seal();
 
         const requestHash = hash.digest('hex');
-        let records = spool.records();
-        const reservation = await jobs.reserve({ jobId, tenantId: request.tenantId, idempotencyKey: request.idempotencyKey ?? null, requestHash, itemCount });
+        const canary: CanaryOption | null = canaryAsked ? { items: canarySize(canaryAsked, itemCount), maxFailureRate: canaryAsked.maxFailureRate } : null;
+        const slice = (chunks: AsyncIterable<SpooledRecord[]>) => (canary ? inCanarySlice(chunks, options.serde, canaryQuotas(profiles, canary.items)) : chunks);
+        let records = slice(spool.records());
+        const reservation = await jobs.reserve({ jobId, tenantId: request.tenantId, idempotencyKey: request.idempotencyKey ?? null, requestHash, itemCount, canary: canary !== null });
         let attemptId = reservation.type === 'reserved' ? reservation.attemptId : '';
         if (reservation.type === 'exists') {
           const existing = reservation.job;
@@ -138,7 +153,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
           attemptId = takeover.attemptId;
           logger.warn({ jobId: existing.jobId, tenantId: request.tenantId }, 'resubmitting a job whose submitter died before committing');
           jobId = existing.jobId;
-          records = underJobId(spool.records(), options.serde, jobId);
+          records = slice(underJobId(spool.records(), options.serde, jobId));
         }
 
         const profileCount = profiles.size;
@@ -158,7 +173,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
                 onProgress?.('producing', produced, itemCount);
               },
             },
-            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles, traceparent, revertOf: request.revertOf ?? null, captureBefore },
+            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles, traceparent, revertOf: request.revertOf ?? null, captureBefore, autoPause, canary },
             records,
           );
         } catch (error) {

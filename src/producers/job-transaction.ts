@@ -4,6 +4,8 @@
 // and a commit marker (a consumer-group offset sent with the transaction). Consumers
 // reading committed data see all of it or none of it; the marker tells a later submitter
 // whether a crashed one's transaction committed.
+import type { AutoPauseSettings } from '../domain/auto-pause.js';
+import type { CanaryOption } from '../domain/canary.js';
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type Message, type RecordMetadata } from 'kafkajs';
 import { MAX_PROFILES_COUNTED, type CommandPlacement, type ItemRequested } from '../domain/events.js';
@@ -28,6 +30,9 @@ export interface JobHeader {
   traceparent?: string;
   revertOf: string | null;
   captureBefore: boolean;
+  autoPause: AutoPauseSettings;
+  /** With a canary, the job starts in the CANARY control state. */
+  canary: CanaryOption | null;
 }
 
 export interface JobTransactionOptions {
@@ -59,16 +64,29 @@ export function itemCommand(job: { jobId: string; tenantId: string; captureBefor
   };
 }
 
-/** The same records under another job id (a job taken over from a dead submitter keeps its id). */
-export async function* underJobId(chunks: AsyncIterable<SpooledRecord[]>, serde: Serde, jobId: string): AsyncGenerator<SpooledRecord[]> {
+/** The records with each command changed by `change` (decoded, changed, encoded again). */
+async function* rewritten(chunks: AsyncIterable<SpooledRecord[]>, serde: Serde, change: (command: ItemRequested) => ItemRequested): AsyncGenerator<SpooledRecord[]> {
   for await (const records of chunks) {
-    const renamed: SpooledRecord[] = [];
-    for (const { key, value, index } of records) {
-      const command = await serde.decode('itemCommands', value);
-      renamed.push({ key, value: serde.encode('itemCommands', { ...command, jobId, itemId: `${jobId}:${command.index}` }), index });
-    }
-    yield renamed;
+    const out: SpooledRecord[] = [];
+    for (const { key, value, index } of records) out.push({ key, value: serde.encode('itemCommands', change(await serde.decode('itemCommands', value))), index });
+    yield out;
   }
+}
+
+/** The same records under another job id (a job taken over from a dead submitter keeps its id). */
+export function underJobId(chunks: AsyncIterable<SpooledRecord[]>, serde: Serde, jobId: string): AsyncGenerator<SpooledRecord[]> {
+  return rewritten(chunks, serde, (command) => ({ ...command, jobId, itemId: `${jobId}:${command.index}` }));
+}
+
+/** The same records, each marked in or out of the canary slice: each profile's first `quotas` items are in. */
+export function inCanarySlice(chunks: AsyncIterable<SpooledRecord[]>, serde: Serde, quotas: ReadonlyMap<string, number>): AsyncGenerator<SpooledRecord[]> {
+  const taken = new Map<string, number>();
+  return rewritten(chunks, serde, (command) => {
+    const count = taken.get(command.profileId) ?? 0;
+    const canary = count < (quotas.get(command.profileId) ?? 0);
+    if (canary) taken.set(command.profileId, count + 1);
+    return { ...command, canary };
+  });
 }
 
 /** The consumer group whose offset marks a job's transaction as committed. */
@@ -100,10 +118,17 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
             profileItemCounts: job.profileItems.size <= MAX_PROFILES_COUNTED ? Object.fromEntries(job.profileItems) : {},
             revertOf: job.revertOf,
             captureBefore: job.captureBefore,
+            autoPause: job.autoPause,
+            canary: job.canary,
           },
         },
       }) }],
     });
+    // A canary job's control state goes with it: no executor may run its other items
+    // before it knows (they also wait while their job's state is unknown).
+    if (job.canary) {
+      await txn.send({ topic: topics.jobControl.name, messages: [{ key: job.jobId, value: serde.encode('jobControl', { jobId: job.jobId, tenantId: job.tenantId, state: 'CANARY', version: 1, updatedAt: now }) }] });
+    }
 
     let batch: Message[] = [];
     let batchItems: PlacedItem[] = [];

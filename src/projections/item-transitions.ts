@@ -40,10 +40,18 @@ export interface ItemRow {
 /** What decides whether a result is newer than the row. */
 export type ItemStanding = Pick<ItemRow, 'status' | 'attempts' | 'replayGeneration'>;
 
-/** A result that is a verification: it changes the item's verification, never its status. */
-export type VerificationResult = ItemResult & { outcome: { 'sluice.ItemVerified': { drifted: boolean; current: string | null } } };
+/** A result of a verification: it changes the item's verification, never its status. */
+export const isVerification = (result: ItemResult): boolean => result.verification === true || 'sluice.ItemVerified' in result.outcome;
 
-export const isVerification = (result: ItemResult): result is VerificationResult => 'sluice.ItemVerified' in result.outcome;
+export type Verdict = 'verified' | 'drifted' | 'unreadable';
+
+/** What a verification's result says of the entity; undefined while it is still being tried. */
+export function verdictOf(result: ItemResult): { verdict: Verdict; found: string | null } | undefined {
+  const o = result.outcome;
+  if ('sluice.ItemVerified' in o) return { verdict: o['sluice.ItemVerified'].drifted ? 'drifted' : 'verified', found: o['sluice.ItemVerified'].current };
+  if ('sluice.ItemFailed' in o) return { verdict: 'unreadable', found: null };
+  return undefined;
+}
 
 export function statusOf(result: ItemResult): Exclude<ItemStatus, 'pending' | 'expired'> {
   const o = result.outcome;

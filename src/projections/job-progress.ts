@@ -29,6 +29,8 @@ export interface VerificationCounts {
   verified: number;
   /** Acknowledged but not applied, or changed by someone since. */
   drifted: number;
+  /** The read back failed for good (the profile's access was lost, the entity's call kept failing). */
+  unreadable: number;
 }
 
 export interface ProfileProgress {
@@ -71,6 +73,10 @@ export interface JobProgress {
   finishedAt: string | null;
   /** When the job was paused, while it is. */
   pausedSince: string | null;
+  /** The job's canary and its phase: running (only the slice runs), passed, or failed (the job was paused). */
+  canary: { items: number; maxFailureRate: number; phase: 'running' | 'passed' | 'failed' } | null;
+  /** Who paused it and why, while it is paused: `sluice` for an automatic pause or a failed canary. */
+  pause: { by: string | null; reason: string | null } | null;
   /**
    * Paused longer than the operator's bound (SLUICE_PAUSE_WARN_MS): its commands expire
    * once item-commands' retention passes; resume or cancel it.
@@ -112,8 +118,13 @@ interface JobRow {
   conflict_items: string;
   verified_items: string;
   drifted_items: string;
+  unreadable_items: string;
   revert_of: string | null;
   capture_before: boolean;
+  paused_by: string | null;
+  canary: { items: number; maxFailureRate: number } | null;
+  canary_phase: 'running' | 'passed' | 'failed' | null;
+  pause_reason: string | null;
   paused_at: Date | null;
   submitted_at: Date;
   first_activity_at: Date | null;
@@ -163,7 +174,7 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
     labels: row.labels,
     totalItems: total,
     counts,
-    verification: { verified: Number(row.verified_items), drifted: Number(row.drifted_items) },
+    verification: { verified: Number(row.verified_items), drifted: Number(row.drifted_items), unreadable: Number(row.unreadable_items) },
     revertOf: row.revert_of,
     captureBefore: row.capture_before,
     done,
@@ -176,6 +187,8 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
     lastActivityAt: row.last_activity_at?.toISOString() ?? null,
     finishedAt: row.finished_at?.toISOString() ?? null,
     pausedSince: row.status === 'paused' ? (row.paused_at?.toISOString() ?? null) : null,
+    pause: row.status === 'paused' ? { by: row.paused_by, reason: row.pause_reason } : null,
+    canary: row.canary && row.canary_phase ? { ...row.canary, phase: row.canary_phase } : null,
     pauseOverdue: row.status === 'paused' && row.paused_at !== null && Date.now() - row.paused_at.getTime() > (options.pauseWarnMs ?? DEFAULT_PAUSE_WARN_MS),
     projectedAt: row.projected_at?.toISOString() ?? null,
     ...(options.profiles ? { profiles: await readProfileProgress(pool, jobId) } : {}),

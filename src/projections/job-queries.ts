@@ -6,7 +6,7 @@ import type { FieldValues } from '../domain/field-values.js';
 import type { Pool } from '../db/pool.js';
 import { UUID_PATTERN } from '../domain/ids.js';
 import { instantProblem } from '../domain/instants.js';
-import { readJobProgress, type JobStatus, type ProgressReader } from './job-progress.js';
+import { readJobProgress, type JobStatus, type ProgressReader, type VerificationCounts } from './job-progress.js';
 
 export interface JobSummary {
   jobId: string;
@@ -101,7 +101,7 @@ export interface ItemView {
   /** The fields the item sets: before its write, as acknowledged, and as found by a read that stopped it (conflict). */
   values: { previous: FieldValues | null; applied: FieldValues | null; current: FieldValues | null };
   /** The latest read-back of a succeeded item. */
-  verification: { status: 'verified' | 'drifted'; found: FieldValues | null; at: string } | null;
+  verification: { status: 'verified' | 'drifted' | 'unreadable'; found: FieldValues | null; at: string } | null;
 }
 
 interface ItemRowDb {
@@ -121,7 +121,7 @@ interface ItemRowDb {
   previous_values: FieldValues | null;
   applied_values: FieldValues | null;
   current_values: FieldValues | null;
-  verification: 'verified' | 'drifted' | null;
+  verification: 'verified' | 'drifted' | 'unreadable' | null;
   verified_values: FieldValues | null;
   verified_at: Date | null;
 }
@@ -200,6 +200,16 @@ export async function finishedStatus(pool: Pool, jobId: string): Promise<JobStat
   return rows[0]?.status;
 }
 
+async function verifiedSince(pool: Pool, jobId: string, since: Date): Promise<VerificationCounts> {
+  const { rows } = await pool.query<{ verified: string; drifted: string; unreadable: string }>(
+    `SELECT count(*) FILTER (WHERE verification = 'verified') AS verified, count(*) FILTER (WHERE verification = 'drifted') AS drifted,
+            count(*) FILTER (WHERE verification = 'unreadable') AS unreadable
+     FROM job_items WHERE job_id = $1 AND verified_at >= $2`,
+    [jobId, since],
+  );
+  return { verified: Number(rows[0]!.verified), drifted: Number(rows[0]!.drifted), unreadable: Number(rows[0]!.unreadable) };
+}
+
 /** Everything the API reads from the projections, over one pool. */
 export interface ProjectionQueries {
   progress: ProgressReader;
@@ -208,6 +218,8 @@ export interface ProjectionQueries {
   results(jobId: string, set: ResultSet): AsyncGenerator<ItemView | { index: number; status: 'pending' }>;
   ownsJob(tenantId: string, jobId: string): Promise<boolean>;
   finishedStatus(jobId: string): Promise<JobStatus | undefined>;
+  /** The job's items read back at or after `since`, by verdict. */
+  verifiedSince(jobId: string, since: Date): Promise<VerificationCounts>;
 }
 
 export function projectionQueries(pool: Pool, settings: { pauseWarnMs?: number } = {}): ProjectionQueries {
@@ -218,5 +230,6 @@ export function projectionQueries(pool: Pool, settings: { pauseWarnMs?: number }
     results: (jobId, set) => exportResults(pool, jobId, set),
     ownsJob: (tenantId, jobId) => ownsJob(pool, tenantId, jobId),
     finishedStatus: (jobId) => finishedStatus(pool, jobId),
+    verifiedSince: (jobId, since) => verifiedSince(pool, jobId, since),
   };
 }

@@ -3,10 +3,11 @@
 // at all and never twice (records below the stored offset are skipped). The row changes
 // are also idempotent on their own (item-transitions.ts), so a duplicated result event
 // changes nothing either. Every write is one multi-row statement per table.
+import { DEFAULT_AUTO_PAUSE } from '../domain/auto-pause.js';
 import type { CommandPlacement, CommandsExpired, DeadLettered, DeadLettersReplayed, ItemResult, JobEvent } from '../domain/events.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { toStorable } from '../domain/storable-text.js';
-import { addTransition, applyResult, isVerification, TERMINAL_STATUSES, type ItemRow, type ItemStanding, type ItemStatus, type StatusDeltas, type VerificationResult } from './item-transitions.js';
+import { addTransition, applyResult, isVerification, TERMINAL_STATUSES, verdictOf, type ItemRow, type ItemStanding, type ItemStatus, type StatusDeltas, type Verdict } from './item-transitions.js';
 
 export interface PartitionBatch<V> {
   group: string;
@@ -122,12 +123,13 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: 
       // A job's results may be projected before its JobSubmitted (another topic): the row
       // then exists as a placeholder whose counters are kept.
       await client.query(
-        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at, trace_id, revert_of, capture_before)
-         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9)
+        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at, trace_id, revert_of, capture_before, auto_pause, canary, canary_phase)
+         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9, $10, $11, CASE WHEN $11::jsonb IS NULL THEN NULL ELSE 'running' END)
          ON CONFLICT (job_id) DO UPDATE SET operation = EXCLUDED.operation, labels = EXCLUDED.labels,
            total_items = EXCLUDED.total_items, submitted_at = EXCLUDED.submitted_at, trace_id = EXCLUDED.trace_id,
-           revert_of = EXCLUDED.revert_of, capture_before = EXCLUDED.capture_before, updated_at = now()`,
-        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt, traceIds[i], s.revertOf ?? null, s.captureBefore ?? true],
+           revert_of = EXCLUDED.revert_of, capture_before = EXCLUDED.capture_before, auto_pause = EXCLUDED.auto_pause,
+           canary = EXCLUDED.canary, canary_phase = COALESCE(jobs.canary_phase, EXCLUDED.canary_phase), updated_at = now()`,
+        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt, traceIds[i], s.revertOf ?? null, s.captureBefore ?? true, JSON.stringify(s.autoPause ?? DEFAULT_AUTO_PAUSE), s.canary ? JSON.stringify(s.canary) : null],
       );
       // Results projected before this event are counted in from the items already there.
       await client.query(
@@ -139,13 +141,22 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: 
       );
     } else if ('sluice.JobPaused' in body) {
       await client.query(
-        `UPDATE jobs SET status = 'paused', paused_at = to_timestamp($2 / 1000.0), updated_at = now() WHERE job_id = $1 AND status IN ('submitted', 'running')`,
-        [e.jobId, e.occurredAt],
+        // Out of the canary phase only by the verdict (job-control.ts): a pause then is the failed one.
+        `UPDATE jobs SET status = 'paused', paused_at = to_timestamp($2 / 1000.0), paused_by = $3, pause_reason = $4,
+           canary_phase = CASE WHEN canary_phase = 'running' THEN 'failed' ELSE canary_phase END, updated_at = now()
+         WHERE job_id = $1 AND status IN ('submitted', 'running')`,
+        [e.jobId, e.occurredAt, body['sluice.JobPaused'].by, body['sluice.JobPaused'].reason],
       );
     } else if ('sluice.JobResumed' in body) {
       await client.query(
-        `UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, paused_at = NULL, updated_at = now() WHERE job_id = $1 AND status = 'paused'`,
-        [e.jobId],
+        `UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, paused_at = NULL, paused_by = NULL, pause_reason = NULL,
+           resumed_at = to_timestamp($2 / 1000.0), updated_at = now() WHERE job_id = $1 AND status = 'paused'`,
+        [e.jobId, e.occurredAt],
+      );
+      // A resume out of the canary phase is the passed verdict (the job was never paused).
+      await client.query(
+        `UPDATE jobs SET canary_phase = 'passed', resumed_at = to_timestamp($2 / 1000.0), updated_at = now() WHERE job_id = $1 AND canary_phase = 'running'`,
+        [e.jobId, e.occurredAt],
       );
     } else if ('sluice.JobCancelled' in body) {
       await client.query(
@@ -248,34 +259,37 @@ async function applyItemResults(client: PoolClient, all: ItemResult[], allTraceI
 
 /**
  * An item's latest verification (by when it was read) is its verification; the jobs'
- * verified and drifted counts move by the changes. The old values are read in the same
- * statement (the self-join sees the row as it was), so applying a batch twice moves nothing.
+ * verified, drifted and unreadable counts move by the changes. The old values are read in
+ * the same statement (the self-join sees the row as it was), so applying a batch twice
+ * moves nothing.
  */
-async function applyVerifications(client: PoolClient, verifications: VerificationResult[]): Promise<void> {
-  if (verifications.length === 0) return;
-  const latest = new Map<string, VerificationResult>();
-  for (const v of verifications) {
-    const key = `${v.jobId}/${v.index}`;
-    if ((latest.get(key)?.occurredAt ?? -Infinity) <= v.occurredAt) latest.set(key, v);
+async function applyVerifications(client: PoolClient, results: ItemResult[]): Promise<void> {
+  const latest = new Map<string, { job_id: string; item_index: number; verdict: Verdict; found: string | null; at: number }>();
+  for (const r of results) {
+    const verdict = verdictOf(r);
+    const key = `${r.jobId}/${r.index}`;
+    if (verdict && (latest.get(key)?.at ?? -Infinity) <= r.occurredAt) latest.set(key, { job_id: r.jobId, item_index: r.index, ...verdict, at: r.occurredAt });
   }
-  const { rows } = await client.query<{ job_id: string; before: string | null; after: string }>(
-    `UPDATE job_items i SET verification = x.verification, verified_values = x.found::jsonb, verified_at = to_timestamp(x.at / 1000.0), projected_at = now()
-     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, verification text, found text, at bigint), job_items old
+  if (latest.size === 0) return;
+  const { rows } = await client.query<{ job_id: string; before: Verdict | null; after: Verdict }>(
+    `UPDATE job_items i SET verification = x.verdict, verified_values = x.found::jsonb, verified_at = to_timestamp(x.at / 1000.0), projected_at = now()
+     FROM jsonb_to_recordset($1::jsonb) AS x(job_id text, item_index bigint, verdict text, found text, at bigint), job_items old
      WHERE i.job_id = x.job_id AND i.item_index = x.item_index AND old.job_id = i.job_id AND old.item_index = i.item_index
        AND (old.verified_at IS NULL OR old.verified_at <= to_timestamp(x.at / 1000.0))
      RETURNING i.job_id, old.verification AS before, i.verification AS after`,
-    [JSON.stringify([...latest.values()].map((v) => ({ job_id: v.jobId, item_index: v.index, verification: v.outcome['sluice.ItemVerified'].drifted ? 'drifted' : 'verified', found: v.outcome['sluice.ItemVerified'].current, at: v.occurredAt })))],
+    [JSON.stringify([...latest.values()])],
   );
-  const deltas = new Map<string, { job_id: string; verified: number; drifted: number }>();
+  const deltas = new Map<string, { job_id: string } & Record<Verdict, number>>();
   for (const r of rows) {
-    const d = deltas.get(r.job_id) ?? { job_id: r.job_id, verified: 0, drifted: 0 };
-    if (r.before === 'verified' || r.before === 'drifted') d[r.before]--;
-    d[r.after as 'verified' | 'drifted']++;
+    const d = deltas.get(r.job_id) ?? { job_id: r.job_id, verified: 0, drifted: 0, unreadable: 0 };
+    if (r.before) d[r.before]--;
+    d[r.after]++;
     deltas.set(r.job_id, d);
   }
   await client.query(
-    `UPDATE jobs j SET verified_items = j.verified_items + d.verified, drifted_items = j.drifted_items + d.drifted, updated_at = now()
-     FROM jsonb_to_recordset($1::jsonb) AS d(job_id text, verified bigint, drifted bigint) WHERE j.job_id = d.job_id`,
+    `UPDATE jobs j SET verified_items = j.verified_items + d.verified, drifted_items = j.drifted_items + d.drifted,
+       unreadable_items = j.unreadable_items + d.unreadable, updated_at = now()
+     FROM jsonb_to_recordset($1::jsonb) AS d(job_id text, verified bigint, drifted bigint, unreadable bigint) WHERE j.job_id = d.job_id`,
     [JSON.stringify([...deltas.values()])],
   );
 }

@@ -19,6 +19,7 @@ export function sampleEvents(): TopicValues {
     requestedAt: now,
     expect: JSON.stringify({ bid: 1.1 }),
     captureBefore: true,
+    canary: true,
     purpose: 'WRITE' as const,
   };
   return {
@@ -38,6 +39,8 @@ export function sampleEvents(): TopicValues {
           profileItemCounts: { '1000000000001': 30_000, '1000000000002': 10_000 },
           revertOf: 'job-0',
           captureBefore: true,
+          autoPause: { enabled: true, failureRate: 0.25, minItems: 50, window: 200 },
+          canary: { items: 400, maxFailureRate: 0.02 },
         },
       },
     },
@@ -51,6 +54,7 @@ export function sampleEvents(): TopicValues {
       latencyMs: 31,
       outcome: { 'sluice.ItemRetrying': { errorKind: 'throttled', reason: 'THROTTLED', message: 'Too Many Requests', retryInMs: 2000 } },
       payload: command.payload,
+      verification: false,
     },
     dlq: {
       deadLetterId: 'dl-1',

@@ -1,6 +1,9 @@
 // Foundation: every topic's events round-trip through the real broker and the real
 // schema registry in the Confluent wire format, and the registry guards compatibility.
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleSchema } from '../../src/kafka/avro-schemas.js';
@@ -119,6 +122,32 @@ describe('schema evolution', () => {
       { subject: subjectOf(topics.itemCommands.name) },
     );
     expect(id).not.toBe(serde.schemaIds.itemCommands);
+  });
+
+  // The safe-changes fields (expect, captureBefore, purpose, payload, previous, applied,
+  // revertOf; ItemConflict and ItemVerified) over the schemas as they stood before them
+  // (test/fixtures/topic-schemas-v1.json): the registry accepts each topic's new schema
+  // over the old one, and records written with the old one read with the new one.
+  it('takes the safe-changes schemas over the ones before them, and reads old records with them', async () => {
+    const v1 = JSON.parse(readFileSync(new URL('../fixtures/topic-schemas-v1.json', import.meta.url), 'utf8')) as Record<string, avro.Schema>;
+    const samples = sampleEvents();
+    const run = randomUUID().slice(0, 8);
+    for (const spec of Object.values(topics)) {
+      const subject = `evolution-${run}-${spec.role}-value`;
+      const old = v1[spec.valueRecord]!;
+      await registry().register({ type: SchemaType.AVRO, schema: JSON.stringify(old) }, { subject, compatibility: COMPATIBILITY.BACKWARD });
+      const current = assembleSchema(spec.valueRecord);
+      await expect(registry().register({ type: SchemaType.AVRO, schema: JSON.stringify(current) }, { subject }), spec.role).resolves.toMatchObject({ id: expect.any(Number) });
+
+      // What an old producer wrote, read by a consumer that has the new schema.
+      const oldType = avro.Type.forSchema(old);
+      const newType = avro.Type.forSchema(current as avro.Schema);
+      const written = oldType.clone(samples[spec.role]);
+      const read = newType.fromBuffer(oldType.toBuffer(written), newType.createResolver(oldType)) as object;
+      expect(read, spec.role).toMatchObject(written as object);
+      if (spec.role === 'itemCommands') expect(read).toMatchObject({ expect: null, captureBefore: true, purpose: 'WRITE' });
+      if (spec.role === 'itemResults') expect(read).toMatchObject({ payload: null });
+    }
   });
 });
 

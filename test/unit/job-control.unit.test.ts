@@ -13,6 +13,13 @@ describe('job control: given a state, when an action arrives, then…', () => {
     ['CANCELLED', 'resume', null],
     ['CANCELLED', 'pause', null],
     ['CANCELLED', 'cancel', null],
+    ['CANARY', 'pass-canary', 'RUNNING'],
+    ['CANARY', 'fail-canary', 'PAUSED'],
+    ['CANARY', 'cancel', 'CANCELLED'],
+    ['CANARY', 'pause', null],
+    ['CANARY', 'resume', null],
+    ['RUNNING', 'pass-canary', null],
+    ['PAUSED', 'fail-canary', null],
   ] as [ControlState, ControlAction, ControlState | null][])('%s + %s → %s', (state, action, next) => {
     const decision = decideControl(state, action);
     if (next === null) expect(decision).toMatchObject({ ok: false, reason: expect.stringContaining(action) });

@@ -21,8 +21,10 @@ export function registerApiCommand(program: Command): void {
       const release = setInterval(() => {
         runtime.controlRelease.releaseFinished(config.api.controlReleaseAfterMs).catch((error: unknown) => logger.warn({ err: error }, 'releasing finished jobs\' control state failed; tried again in a minute'));
       }, Math.min(60_000, config.api.controlReleaseAfterMs));
+      runtime.guard.start(config.api.jobGuardCheckMs);
       closeOnSignals(async () => {
         clearInterval(release);
+        await runtime.guard.stop();
         await app.close();
         await runtime.close();
       });

@@ -90,6 +90,8 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
         operation: json?.header.operation ?? query.operation,
         labels: json?.header.labels ?? pairs.labels,
         captureBefore: json?.header.captureBefore ?? query.captureBefore,
+        autoPause: json?.header.autoPause,
+        canary: json?.header.canary as JobRequest['canary'],
         idempotencyKey: header(req, 'idempotency-key'),
         traceparent: header(req, 'traceparent'),
       };

@@ -122,7 +122,7 @@ it('verification after a run with 2% acknowledged-but-not-applied finds exactly 
   const started = await p.producer.verifier.verify('t1', second);
   expect(started).toEqual({ type: 'started', jobId: second, items: 1000 });
   const verified = await waitFor(second, (j) => j.verification.verified + j.verification.drifted === 1000);
-  expect(verified.verification).toEqual({ verified: 1000 - notApplied.size, drifted: notApplied.size });
+  expect(verified.verification).toEqual({ verified: 1000 - notApplied.size, drifted: notApplied.size, unreadable: 0 });
   expect(verified.status).toBe('completed'); // a verification changes no status
   const items = await rows(second);
   for (const [i, row] of items.entries()) {

@@ -16,6 +16,8 @@ function item(index: number, entity: string, opts: { job?: string; batchKey?: st
     expect: undefined,
     reads: false,
     current: undefined,
+    readAtMs: 0,
+    writeTried: false,
     attempts: 0,
     history: [],
     notBeforeMs: opts.notBeforeMs ?? 0,

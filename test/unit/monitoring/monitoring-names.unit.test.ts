@@ -9,6 +9,7 @@ import { createPool } from '../../../src/db/pool.js';
 import { projectionMetrics } from '../../../src/projections/projection-metrics.js';
 import { ProjectorMetrics } from '../../../src/projections/projector-metrics.js';
 import { apiMetrics } from '../../../src/http/server.js';
+import { autoPauseCounter } from '../../../src/producers/job-guard.js';
 
 // Never queried: the gauges read Postgres only when scraped.
 const pool = createPool({ url: 'postgres://127.0.0.1:1/unused' });
@@ -16,6 +17,7 @@ afterAll(() => pool.end());
 
 const apiRegistry = projectionMetrics(pool);
 apiMetrics(apiRegistry);
+autoPauseCounter(apiRegistry);
 const served = new Set([...new ExecutorMetrics().registry.getMetricsAsArray(), ...apiRegistry.getMetricsAsArray(), ...new ProjectorMetrics('g').registry.getMetricsAsArray()].map((m) => m.name));
 const referenced = (file: string) => new Set([...readFileSync(join(PROJECT_ROOT, file), 'utf8').matchAll(/\b(sluice_[a-z_]+)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, '')));
 
