@@ -1,8 +1,9 @@
 // Automatic pause (pure): a job whose most recently ended items fail permanently above a
 // share is paused by Sluice itself, before it writes more of what is probably a bad
 // change. Only permanent failures count: throttling and transient errors are retried and
-// say nothing about the change, and items that ran out of retries on them say something
-// about the API, which the breakers handle.
+// say nothing about the change; items that ran out of retries on them, and items of a
+// profile whose access was lost, say something about the API or one profile, which the
+// breakers handle (the guard leaves them out of the window: producers/job-guard.ts).
 import { z } from 'zod';
 
 export interface AutoPauseSettings {
@@ -15,7 +16,8 @@ export interface AutoPauseSettings {
   window: number;
 }
 
-export const DEFAULT_AUTO_PAUSE: AutoPauseSettings = { enabled: true, failureRate: 0.5, minItems: 20, window: 100 };
+// Half of the last 200 failing, once 50 have ended: a bad change, not a few bad rows.
+export const DEFAULT_AUTO_PAUSE: AutoPauseSettings = { enabled: true, failureRate: 0.5, minItems: 50, window: 200 };
 
 /** A job's `autoPause` option as submitted: any of the fields, the rest default. */
 export const autoPauseOption = z

@@ -22,6 +22,15 @@ export interface JobGuard {
   stop(): Promise<void>;
 }
 
+/**
+ * An item that failed because of the change it makes: a permanent failure the API gave
+ * for the item. Not counted: items that ran out of retries on transient errors, and
+ * items of a profile whose access was lost (401/403), which say something of the API or
+ * of one profile (the breakers handle those), not of the change.
+ */
+const CHANGE_FAILURE_SQL = `(status IN ('failed', 'dead_lettered') AND last_error_reason IS DISTINCT FROM 'RETRIES_EXHAUSTED'
+  AND COALESCE(last_error_kind, '') NOT IN ('unauthorized', 'forbidden'))`;
+
 /** The count of automatic pauses, served where the api's metrics are. */
 export function autoPauseCounter(registry: Registry): Counter {
   return new Counter({ name: 'sluice_jobs_auto_paused_total', help: 'Jobs Sluice paused on its own: permanent failures above their auto-pause share, or a failed canary', registers: [registry] });
@@ -42,7 +51,7 @@ export function createJobGuard(o: { pool: Pool; control: JobControl; logger: Log
     for (const job of jobs.filter((j) => Number(j.ended) >= j.canary.items)) {
       const { rows: failures } = await o.pool.query<{ reason: string; count: string }>(
         `SELECT COALESCE(last_error_reason, 'UNKNOWN') AS reason, count(*) AS count FROM job_items
-         WHERE job_id = $1 AND status IN ('failed', 'dead_lettered') AND last_error_reason IS DISTINCT FROM 'RETRIES_EXHAUSTED'
+         WHERE job_id = $1 AND ${CHANGE_FAILURE_SQL}
          GROUP BY 1 ORDER BY 2 DESC, 1`,
         [job.job_id],
       );
@@ -69,14 +78,14 @@ export function createJobGuard(o: { pool: Pool; control: JobControl; logger: Log
     const tripped: string[] = [];
     for (const job of jobs) {
       const settings = { ...DEFAULT_AUTO_PAUSE, ...job.auto_pause };
-      const { rows } = await o.pool.query<{ status: string; last_error_reason: string | null }>(
-        `SELECT status, last_error_reason FROM job_items
-         WHERE job_id = $1 AND status IN ('succeeded', 'failed', 'dead_lettered') AND updated_at > COALESCE($2, '-infinity'::timestamptz)
+      // The window: items that succeeded or failed for their change (others say nothing of it).
+      const { rows } = await o.pool.query<{ failed: boolean; last_error_reason: string | null }>(
+        `SELECT ${CHANGE_FAILURE_SQL} AS failed, last_error_reason FROM job_items
+         WHERE job_id = $1 AND (status = 'succeeded' OR ${CHANGE_FAILURE_SQL}) AND updated_at > COALESCE($2, '-infinity'::timestamptz)
          ORDER BY updated_at DESC LIMIT $3`,
         [job.job_id, job.resumed_at, settings.window],
       );
-      // Items that ran out of retries on transient errors say something of the API, not of the change.
-      const window = rows.map((r) => ({ permanentFailure: r.status !== 'succeeded' && r.last_error_reason !== 'RETRIES_EXHAUSTED', reason: r.last_error_reason }));
+      const window = rows.map((r) => ({ permanentFailure: r.failed, reason: r.last_error_reason }));
       const verdict = autoPauseVerdict(window, settings);
       if (!verdict.pause) continue;
       const result = await o.control.control({ tenantId: job.tenant_id, jobId: job.job_id, action: 'pause', by: 'sluice', reason: verdict.reason });
