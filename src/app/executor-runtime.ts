@@ -3,11 +3,9 @@
 // what it opened, in reverse order.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { createAdsApiClient, type AdsApiClient } from '../ads-api/client.js';
+import { configuredAdsApiClient } from './ads-api-client.js';
+import { amazonCatalogue } from '../ads-api/operations.js';
 import type { ApiClient } from '../domain/api-client.js';
-import type { OperationCatalogue } from '../domain/operation-catalogue.js';
-import { amazonCatalogue, type AmazonOperation } from '../ads-api/operations.js';
-import { REGIONS, type Region } from '../ads-api/regions.js';
 import { ExecutorMetrics } from '../consumers/executor-metrics.js';
 import { Executor, type ExecutorSettings } from '../consumers/executor.js';
 import { openJobControlView } from '../consumers/job-control-view.js';
@@ -44,18 +42,6 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
     retentionCheckMs: e.retentionCheckMs,
     profileReleaseMs: e.profileReleaseMs,
   };
-}
-
-/** The Ads API client the configuration names: Amazon's regional hosts, or a simulator's base URL. */
-export function configuredAdsApiClient(config: Config, catalogue: OperationCatalogue<AmazonOperation> = amazonCatalogue()): AdsApiClient {
-  const base = config.adsApi.url;
-  return createAdsApiClient({
-    credentials: config.adsApi.credentials,
-    catalogue,
-    ...(base === 'amazon' ? {} : { hosts: Object.fromEntries(REGIONS.map((r) => [r, `${base}/${r.toLowerCase()}`])) as Record<Region, string>, tokenUrl: `${base}/auth/o2/token` }),
-    maxEntitiesPerCall: config.executor.maxBatchSize,
-    http: { connectionsPerOrigin: config.adsApi.connections, requestTimeoutMs: config.adsApi.requestTimeoutMs },
-  });
 }
 
 /** `api`: the client the lanes call; by default the one the configuration names (built here and closed with the runtime). */

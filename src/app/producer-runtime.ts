@@ -27,6 +27,8 @@ import type { Registry } from 'prom-client';
 import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/dead-letter-replay.js';
 import { createJobVerifier, type JobVerifier } from '../producers/job-verification.js';
 import { createJobReverter, type JobReverter } from '../producers/job-revert.js';
+import { createJobPreviewer, type JobPreviewer } from '../producers/job-preview.js';
+import { configuredAdsApiClient, profileMarketplaces } from './ads-api-client.js';
 import { autoPauseCounter, createJobGuard, type JobGuard } from '../producers/job-guard.js';
 
 export interface ProducerRuntime {
@@ -46,6 +48,8 @@ export interface ProducerRuntime {
   verifier: JobVerifier;
   /** Makes the job that restores a job's before-images. */
   reverter: JobReverter;
+  /** A job's impact before it is submitted (a dry run): produces nothing. */
+  previewer: JobPreviewer;
   /** Gives canaries their verdict and pauses jobs whose recent items fail permanently (the api process starts it). */
   guard: JobGuard;
   /** Records the projector quarantined, to list and retry. */
@@ -73,6 +77,8 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
     await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
     const serde = await createSerde(createRegistryClient(config.registry.url), topics);
     const catalogue = amazonCatalogue();
+    const ads = configuredAdsApiClient(config, catalogue);
+    const rates = config.executor;
     const jobs = createSubmittedJobs(pool);
     const queries = projectionQueries(pool, { pauseWarnMs: config.api.pauseWarnMs });
     const metrics = projectionMetrics(pool, { pauseWarnMs: config.api.pauseWarnMs });
@@ -85,6 +91,15 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       submitter,
       verifier: createJobVerifier({ kafka, serde, topics, pool }),
       reverter: createJobReverter({ pool, submitter }),
+      previewer: createJobPreviewer({
+        catalogue,
+        limits,
+        marketplaces: profileMarketplaces(ads),
+        rateOf: (profileId) => ({ ...rates.defaultRate, ...rates.profileRates[profileId] }),
+        maxBatchSize: config.executor.maxBatchSize,
+        readBatches: config.executor.readBatches,
+        api: ads,
+      }),
       control,
       guard: createJobGuard({ pool, control, logger, pausedTotal: autoPauseCounter(metrics) }),
       controlRelease: createControlRelease({ kafka, admin, executorGroup: config.executor.groupId, topics, jobs, finishedStatus: queries.finishedStatus, logger }),
@@ -97,6 +112,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       audit: createAuditLog(pool),
       metrics,
       async close() {
+        await ads.close();
         await admin.disconnect();
         await pool.end();
         await flushTracing();

@@ -1,23 +1,17 @@
 // The profiles the simulator serves, the marketplace bounds their entities obey, and how
 // a fresh profile's campaigns, keywords and targeting clauses are made up.
 import { entityIdOf, ENTITY_TYPES, type Campaign, type Entity, type EntityType, type Keyword, type Target } from '../ads-api/sp-entities.js';
+import { boundsOf } from '../ads-api/marketplace-bounds.js';
 import type { ProfileBasics } from '../ads-api/regions.js';
 import type { ProfileConfig, Region, SimulatorConfig } from './config.js';
 import { REGIONS } from './config.js';
 
 export * from '../ads-api/sp-entities.js';
 
-/** Bid bounds by marketplace (Amazon's published ranges; others default to the US one). */
-const BID_BOUNDS: Record<string, { lower: number; upper: number }> = {
-  US: { lower: 0.02, upper: 1000 },
-  CA: { lower: 0.02, upper: 1000 },
-  GB: { lower: 0.02, upper: 1000 },
-  DE: { lower: 0.02, upper: 1000 },
-  JP: { lower: 2, upper: 100000 },
-  IN: { lower: 1, upper: 5000 },
-};
-export const bidBounds = (countryCode: string) => BID_BOUNDS[countryCode] ?? BID_BOUNDS.US!;
-export const BUDGET_BOUNDS = { lower: 1, upper: 1_000_000 };
+/** Bid and daily-budget bounds by marketplace (Amazon's published ranges; others as the US). */
+const marketplace = (countryCode: string) => boundsOf(countryCode) ?? boundsOf('US')!;
+export const bidBounds = (countryCode: string) => marketplace(countryCode).bid;
+export const budgetBounds = (countryCode: string) => marketplace(countryCode).dailyBudget;
 
 export interface Profile extends ProfileBasics {
   accountName: string;

@@ -2,8 +2,8 @@
 // Amazon's per-entity errors it earns (SIMULATOR.md, "Per-entity error kinds"). Pure:
 // reads the current entities, returns the change to make or the error.
 import {
-  BUDGET_BOUNDS,
   bidBounds,
+  budgetBounds,
   ENTITY_META,
   ENTITY_STATES,
   type Campaign,
@@ -117,8 +117,9 @@ function checkShape(type: EntityType, raw: Record<string, unknown>, index: numbe
 function checkValues(type: EntityType, entity: Entity, lookup: EntityLookup): RuleResult {
   if (type === 'campaigns') {
     const { budget } = (entity as Campaign).budget;
-    if (budget < BUDGET_BOUNDS.lower) return range('TOO_LOW', 'budget', BUDGET_BOUNDS);
-    if (budget > BUDGET_BOUNDS.upper) return range('TOO_HIGH', 'budget', BUDGET_BOUNDS);
+    const budgets = budgetBounds(lookup.profile.countryCode);
+    if (budget < budgets.lower) return range('TOO_LOW', 'budget', budgets);
+    if (budget > budgets.upper) return range('TOO_HIGH', 'budget', budgets);
     return { ok: true, entity: { ...(entity as Campaign), budget: { budget, budgetType: 'DAILY' } } };
   }
   const { bid } = entity as Keyword | Target;

@@ -8,7 +8,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PgBoss, type Job } from 'pg-boss';
-import { configuredAdsApiClient } from '../../../src/app/executor-runtime.js';
+import { configuredAdsApiClient } from '../../../src/app/ads-api-client.js';
 import { loadConfig } from '../../../src/config.js';
 import { createPool } from '../../../src/db/pool.js';
 import { Throttled } from '../../../src/domain/errors.js';

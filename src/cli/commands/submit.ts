@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { openProducerRuntime } from '../../app/producer-runtime.js';
 import { csvItems, ndjsonItems, valueItems, type SourceItem } from '../../producers/item-sources.js';
 import type { SubmitResult } from '../../producers/job-submitter.js';
+import type { JobPreview } from '../../producers/job-preview.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { cliContext } from '../context.js';
 
@@ -20,6 +21,9 @@ interface SubmitOptions {
   tenant: string;
   idempotencyKey?: string;
   format?: 'json' | 'ndjson' | 'csv';
+  dryRun?: boolean;
+  withCurrent?: boolean;
+  capture: boolean;
 }
 
 export function registerSubmitCommand(program: Command): void {
@@ -32,6 +36,9 @@ export function registerSubmitCommand(program: Command): void {
     .option('--tenant <id>', 'tenant the job belongs to', 'default')
     .option('--idempotency-key <key>', "defaults to the file's SHA-256")
     .option('--format <format>', 'json, ndjson or csv (default: from the file extension)')
+    .option('--dry-run', 'validate and preview (counts, marketplace bounds, duration); submit nothing')
+    .option('--with-current', "with --dry-run: read the entities' current values (deltas, no-ops)")
+    .option('--no-capture', 'do not read before-images (faster; the job cannot be reverted)')
     .action(async (file: string, opts: SubmitOptions) => {
       const { config } = cliContext();
       const logger = createLogger({ level: 'warn', service: 'cli' });
@@ -56,8 +63,16 @@ export function registerSubmitCommand(program: Command): void {
         } else {
           items = format === 'csv' ? csvItems(read, runtime.catalogue, jobOperation, runtime.limits.maxItemBytes) : ndjsonItems(read, runtime.limits.maxItemBytes);
         }
+        const request = { tenantId: opts.tenant, operation: jobOperation, labels, idempotencyKey, submittedBy: process.env.USER, captureBefore: opts.capture };
+        if (opts.dryRun) {
+          const preview = await runtime.previewer.preview(request, items, { withCurrent: opts.withCurrent });
+          bar.stop();
+          for (const line of previewLines(preview)) console.log(line);
+          if (!preview.valid) process.exitCode = 1;
+          return;
+        }
         let producing = false;
-        const result = await runtime.submitter.submitJob({ tenantId: opts.tenant, operation: jobOperation, labels, idempotencyKey, submittedBy: process.env.USER }, items, (phase, count, total) => {
+        const result = await runtime.submitter.submitJob(request, items, (phase, count, total) => {
           if (phase === 'producing' && !producing) {
             producing = true;
             bar.stop();
@@ -92,6 +107,25 @@ function report(result: SubmitResult): void {
       if (result.errorCount > result.errors.length) console.error(`  … and ${result.errorCount - result.errors.length} more`);
       process.exitCode = 1;
   }
+}
+
+/** A dry run as tables: per operation and profile, the errors, the estimate and the current values. */
+export function previewLines(p: JobPreview): string[] {
+  const lines = [`dry run: ${p.itemCount} items, ${p.errorCount} invalid (${p.outOfBounds} outside their marketplace's bounds); nothing was submitted`, '', 'OPERATION\tITEMS'];
+  for (const [operation, n] of Object.entries(p.operations)) lines.push(`${operation}\t${n}`);
+  lines.push('', 'PROFILE\tOPERATION\tITEMS', ...p.profiles.slice(0, 20).map((r) => `${r.profileId}\t${r.operation}\t${r.items}`));
+  if (p.profiles.length > 20) lines.push(`… and ${p.profiles.length - 20} more`);
+  if (p.errors.length > 0) lines.push('', ...p.errors.map((e) => `item ${e.index}: ${e.field}: ${e.reason}`));
+  if (p.errorCount > p.errors.length) lines.push(`… and ${p.errorCount - p.errors.length} more`);
+  const slowest = p.estimate.slowestProfile;
+  lines.push('', `estimate: ${p.estimate.calls} calls, about ${p.estimate.seconds} s${slowest ? ` (slowest: profile ${slowest.profileId}, ${slowest.items} items in ${slowest.calls} calls at ${slowest.ratePerSecond}/s)` : ''}`);
+  if (p.current) {
+    const c = p.current;
+    lines.push('', `current values: ${c.read} read, ${c.notFound} not found, ${c.noOps} already at their value`);
+    for (const [currency, change] of Object.entries(c.dailyBudgetChange)) lines.push(`  daily budgets: ${change >= 0 ? '+' : ''}${change} ${currency} in all`);
+    lines.push('  BID CHANGE\tITEMS', ...c.bidChanges.filter((b) => b.items > 0).map((b) => `  ${b.bucket}\t${b.items}`));
+  }
+  return lines;
 }
 
 function formatOf(file: string): 'json' | 'ndjson' | 'csv' {

@@ -17,6 +17,43 @@ const jobLinks = {
   properties: { self: { type: 'string' }, items: { type: 'string' }, events: { type: 'string' } },
 } as const;
 
+const count = { type: 'integer' } as const;
+/** A yes/no query parameter (query strings are text: `true` or `false`). */
+const flag = { type: 'string', enum: ['true', 'false'] } as const;
+type Flag = (typeof flag.enum)[number];
+/** The answer of a dry run (producers/job-preview.ts). */
+const previewBody = {
+  type: 'object',
+  description: 'dryRun: what the job would do; nothing was produced',
+  properties: {
+    valid: { type: 'boolean' },
+    itemCount: count,
+    errorCount: count,
+    errors: { type: 'array', items: { type: 'object', properties: { index: count, field: { type: 'string' }, reason: { type: 'string' } } } },
+    operations: { type: 'object', additionalProperties: count },
+    profiles: { type: 'array', items: { type: 'object', properties: { profileId: { type: 'string' }, operation: { type: 'string' }, items: count } } },
+    outOfBounds: count,
+    estimate: {
+      type: 'object',
+      properties: {
+        seconds: count,
+        calls: count,
+        slowestProfile: { type: 'object', nullable: true, properties: { profileId: { type: 'string' }, items: count, calls: count, ratePerSecond: { type: 'number' } } },
+      },
+    },
+    current: {
+      type: 'object',
+      properties: {
+        read: count,
+        notFound: count,
+        noOps: count,
+        dailyBudgetChange: { type: 'object', additionalProperties: { type: 'number' } },
+        bidChanges: { type: 'array', items: { type: 'object', properties: { bucket: { type: 'string' }, items: count } } },
+      },
+    },
+  },
+} as const;
+
 export async function registerJobRoutes(app: FastifyInstance, runtime: ProducerRuntime, jsonBodyLimitBytes: number): Promise<void> {
   // Submission bodies of every type arrive as streams, JSON too: a large JSON job is parsed
   // off the main thread (producers/json-job-body.ts), never by Fastify in the request's turn.
@@ -46,7 +83,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
         },
         querystring: {
           type: 'object',
-          properties: { operation: { type: 'string', maxLength: 128 }, label: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, captureBefore: { type: 'boolean', description: 'false: items do not read before-images (the job cannot be reverted); default true' } },
+          properties: { operation: { type: 'string', maxLength: 128 }, label: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, captureBefore: { ...flag, description: 'false: items do not read before-images (the job cannot be reverted); default true' }, dryRun: { ...flag, description: 'validate and preview the job (counts, marketplace bounds, duration); produce nothing; answers 200' }, withCurrent: { ...flag, description: 'with dryRun: read the entities\' current values (deltas, no-ops), paced at each profile\'s rate' } },
           additionalProperties: false,
         },
         body: {
@@ -58,6 +95,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
           },
         },
         response: {
+          200: previewBody,
           202: {
             type: 'object',
             properties: { jobId: { type: 'string' }, itemCount: { type: 'integer' }, profileCount: { type: 'integer' }, duplicate: { type: 'boolean' }, traceId: { type: 'string', nullable: true }, links: jobLinks },
@@ -74,7 +112,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
       if (req.body === undefined || req.body === null) {
         return reply.code(400).send({ error: 'invalid_request', message: 'a body is required: application/json, application/x-ndjson or text/csv' });
       }
-      const query = req.query as { operation?: string; label?: string | string[]; captureBefore?: boolean };
+      const query = req.query as { operation?: string; label?: string | string[]; captureBefore?: Flag; dryRun?: Flag; withCurrent?: Flag };
       const pairs = parseLabelPairs(query.label === undefined ? [] : Array.isArray(query.label) ? query.label : [query.label]);
       if (!pairs.ok) return reply.code(400).send({ error: 'invalid_job', message: pairs.reason });
       const media = mediaTypeOf(req);
@@ -89,7 +127,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
         tenantId: tenantOf(req),
         operation: json?.header.operation ?? query.operation,
         labels: json?.header.labels ?? pairs.labels,
-        captureBefore: json?.header.captureBefore ?? query.captureBefore,
+        captureBefore: json?.header.captureBefore ?? (query.captureBefore === undefined ? undefined : query.captureBefore === 'true'),
         autoPause: json?.header.autoPause,
         canary: json?.header.canary as JobRequest['canary'],
         idempotencyKey: header(req, 'idempotency-key'),
@@ -98,6 +136,11 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
       const { maxItemBytes, maxRequestBytes } = runtime.limits;
       const items =
         json?.items ?? (media === 'text/csv' ? csvItems(limitBytes(body, maxRequestBytes), catalogue, request.operation, maxItemBytes) : ndjsonItems(limitBytes(body, maxRequestBytes), maxItemBytes));
+      if (query.dryRun === 'true') {
+        const preview = await runtime.previewer.preview(request, items, { withCurrent: query.withCurrent === 'true' });
+        if (!req.raw.complete) reply.header('connection', 'close');
+        return reply.code(200).send(preview);
+      }
       const result = await runtime.submitter.submitJob(request, items);
       if (result.type === 'accepted' || result.type === 'duplicate') req.audit = { target: result.jobId, detail: { items: result.itemCount, duplicate: result.type === 'duplicate' } };
       // A refusal can come before the end of a streamed body; close the connection after

@@ -3,7 +3,7 @@
 // lane's items waiting forever: it is logged with the items, counted, and the batch is
 // retried or dead-lettered by the normal rules, while the executor stays healthy.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { configuredAdsApiClient } from '../../../src/app/executor-runtime.js';
+import { configuredAdsApiClient } from '../../../src/app/ads-api-client.js';
 import type { ApiClient } from '../../../src/domain/api-client.js';
 import { generatedProfileId } from '../../../src/simulator/entities.js';
 import { outcomeOf, startTestExecutor } from '../../helpers/executor.js';

@@ -63,3 +63,18 @@ it('refuses a bad file with the item and field, exit code 1', async () => {
   expect(res.stderr).toContain('item 0: payload.bid: must be greater than 0');
   expect(res.stderr).toContain('nothing was submitted');
 });
+
+it('previews a file with --dry-run: counts, the bid outside its marketplace named, nothing submitted, exit code 1', async () => {
+  const p = generatedProfileId('NA', 0);
+  const file = join(dir, 'preview.csv');
+  writeFileSync(file, `profileId,keywordId,bid\n${[1.5, 5000, 2].map((bid, i) => `${p},${generatedEntityId(p, 'keywords', i)},${bid}`).join('\n')}\n`);
+  const preview = await sluice('submit', file, '--operation', 'keyword.setBid', '--dry-run', '--idempotency-key', 'preview-only');
+  expect(preview.code).toBe(1);
+  expect(preview.stdout).toContain("dry run: 3 items, 1 invalid (1 outside their marketplace's bounds); nothing was submitted");
+  expect(preview.stdout).toContain('item 1: payload.bid: 5000 is above the maximum bid of 1000 USD in marketplace US');
+  expect(preview.stdout).toMatch(new RegExp(`${p}\\tkeyword.setBid\\t2`));
+  // The same key is still free: nothing was reserved or produced by the preview.
+  const fixed = join(dir, 'fixed.csv');
+  writeFileSync(fixed, `profileId,keywordId,bid\n${p},${generatedEntityId(p, 'keywords', 0)},1.5\n`);
+  expect((await sluice('submit', fixed, '--operation', 'keyword.setBid', '--idempotency-key', 'preview-only')).stdout).toMatch(/job \S+ submitted: 1 items/);
+});
