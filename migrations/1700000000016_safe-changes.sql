@@ -31,6 +31,10 @@ ALTER TABLE submitted_jobs DROP CONSTRAINT submitted_jobs_control_state_check;
 ALTER TABLE submitted_jobs ADD CONSTRAINT submitted_jobs_control_state_check CHECK (control_state IN ('RUNNING', 'PAUSED', 'CANCELLED', 'CANARY'));
 ALTER TABLE control_intents DROP CONSTRAINT control_intents_state_check;
 ALTER TABLE control_intents ADD CONSTRAINT control_intents_state_check CHECK (state IN ('RUNNING', 'PAUSED', 'CANCELLED', 'CANARY'));
+-- Verification at the end: the job asks for it; the api's guard sends it once (submitted_jobs
+-- is the write side's: when it was sent).
+ALTER TABLE jobs ADD COLUMN verify_at_end boolean NOT NULL DEFAULT false;
+ALTER TABLE submitted_jobs ADD COLUMN verify_sent_at timestamptz;
 CREATE INDEX jobs_revert_of ON jobs (revert_of) WHERE revert_of IS NOT NULL;
 CREATE OR REPLACE VIEW job_progress AS
 SELECT job_id, tenant_id, status, operation, labels, total_items,
@@ -55,6 +59,8 @@ SELECT job_id, tenant_id, status, operation, labels, total_items,
        submitted_at, first_activity_at, last_activity_at, finished_at, superseded_items, expired_items, paused_at
 FROM jobs;
 DROP INDEX jobs_revert_of;
+ALTER TABLE submitted_jobs DROP COLUMN verify_sent_at;
+ALTER TABLE jobs DROP COLUMN verify_at_end;
 ALTER TABLE control_intents DROP CONSTRAINT control_intents_state_check;
 ALTER TABLE control_intents ADD CONSTRAINT control_intents_state_check CHECK (state IN ('RUNNING', 'PAUSED', 'CANCELLED'));
 ALTER TABLE submitted_jobs DROP CONSTRAINT submitted_jobs_control_state_check;

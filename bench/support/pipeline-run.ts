@@ -45,6 +45,8 @@ export interface PipelineRunOptions {
   label: string;
   /** Also run a projector process and measure the projection. */
   project?: boolean;
+  /** Whether the job's items read their before-images (Sluice's default: yes). */
+  captureBefore?: boolean;
 }
 
 /** `count` generated NA profiles with `keywords` keywords each, for the simulator's config. */
@@ -114,7 +116,7 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRun> {
     const cpuBefore = { own: await sumCpu(processes), infra: await infraCpuSeconds() };
     const submitStarted = Date.now();
     const submitCpu = process.cpuUsage();
-    const submitted = await submitJob(producer, { tenantId: 'bench', operation: 'keyword.setBid' }, o.items());
+    const submitted = await submitJob(producer, { tenantId: 'bench', operation: 'keyword.setBid', captureBefore: o.captureBefore ?? true }, o.items());
     const submitCpuS = cpuSecondsSince(submitCpu);
     const committedAt = Date.now();
     if (submitted.type !== 'accepted') throw new Error(`bench job not accepted: ${JSON.stringify(submitted).slice(0, 500)}`);

@@ -83,13 +83,14 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
     const queries = projectionQueries(pool, { pauseWarnMs: config.api.pauseWarnMs });
     const metrics = projectionMetrics(pool, { pauseWarnMs: config.api.pauseWarnMs });
     const control = createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus });
+    const verifier = createJobVerifier({ kafka, serde, topics, pool });
     const submitter = createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger });
     return {
       topics,
       limits,
       catalogue,
       submitter,
-      verifier: createJobVerifier({ kafka, serde, topics, pool }),
+      verifier,
       reverter: createJobReverter({ pool, submitter }),
       previewer: createJobPreviewer({
         catalogue,
@@ -101,7 +102,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
         api: ads,
       }),
       control,
-      guard: createJobGuard({ pool, control, logger, pausedTotal: autoPauseCounter(metrics) }),
+      guard: createJobGuard({ pool, control, verifier, logger, pausedTotal: autoPauseCounter(metrics) }),
       controlRelease: createControlRelease({ kafka, admin, executorGroup: config.executor.groupId, topics, jobs, finishedStatus: queries.finishedStatus, logger }),
       queries,
       deadLetters: deadLetterQueries(pool),

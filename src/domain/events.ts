@@ -21,6 +21,8 @@ export interface JobSubmitted {
   autoPause?: AutoPauseSettings | null;
   /** The job's canary, if any. */
   canary?: CanaryOption | null;
+  /** Read its succeeded items back once it has finished. Absent: false. */
+  verifyAtEnd?: boolean;
 }
 
 /** Above this many profiles a JobSubmitted carries no per-profile counts (the record would grow too big). */

@@ -5,6 +5,8 @@
 //   (domain/auto-pause.ts) is paused with the reason and the top error reasons. Only
 //   items that ended since the job's last resume count, so a resumed job is judged on
 //   what it does after.
+// - a finished job that asked to be verified at the end gets its verification sent, once
+//   (a crash between the send and its mark sends it again: verdicts are idempotent).
 // It reads the projections, so it acts within a check interval plus the projection lag;
 // the operator resumes or cancels what it paused.
 import { Counter, type Registry } from 'prom-client';
@@ -13,10 +15,11 @@ import { autoPauseVerdict, DEFAULT_AUTO_PAUSE, type AutoPauseSettings } from '..
 import { canaryVerdict, type CanaryOption } from '../domain/canary.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { JobControl } from './job-control.js';
+import type { JobVerifier } from './job-verification.js';
 
 export interface JobGuard {
   /** One look at every running job; answers the jobs it paused or let go on. */
-  check(): Promise<{ paused: string[]; passed: string[] }>;
+  check(): Promise<{ paused: string[]; passed: string[]; verified: string[] }>;
   /** Looks every `intervalMs` until stopped. */
   start(intervalMs: number): void;
   stop(): Promise<void>;
@@ -36,7 +39,7 @@ export function autoPauseCounter(registry: Registry): Counter {
   return new Counter({ name: 'sluice_jobs_auto_paused_total', help: 'Jobs Sluice paused on its own: permanent failures above their auto-pause share, or a failed canary', registers: [registry] });
 }
 
-export function createJobGuard(o: { pool: Pool; control: JobControl; logger: Logger; pausedTotal: Counter }): JobGuard {
+export function createJobGuard(o: { pool: Pool; control: JobControl; verifier: JobVerifier; logger: Logger; pausedTotal: Counter }): JobGuard {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
@@ -66,9 +69,22 @@ export function createJobGuard(o: { pool: Pool; control: JobControl; logger: Log
     return judged;
   }
 
-  async function check(): Promise<{ paused: string[]; passed: string[] }> {
+  async function check(): Promise<{ paused: string[]; passed: string[]; verified: string[] }> {
     const judged = await judgeCanaries();
-    return { paused: [...judged.paused, ...(await autoPause())], passed: judged.passed };
+    return { paused: [...judged.paused, ...(await autoPause())], passed: judged.passed, verified: await verifyFinished() };
+  }
+
+  async function verifyFinished(): Promise<string[]> {
+    const { rows } = await o.pool.query<{ job_id: string; tenant_id: string }>(
+      `SELECT j.job_id, j.tenant_id FROM jobs j JOIN submitted_jobs s USING (job_id)
+       WHERE j.verify_at_end AND j.finished_at IS NOT NULL AND j.status IN ('completed', 'completed_with_errors') AND s.verify_sent_at IS NULL`,
+    );
+    for (const job of rows) {
+      const answer = await o.verifier.verify(job.tenant_id, job.job_id);
+      await o.pool.query(`UPDATE submitted_jobs SET verify_sent_at = now() WHERE job_id = $1`, [job.job_id]);
+      o.logger.info({ jobId: job.job_id, tenantId: job.tenant_id, items: answer.type === 'started' ? answer.items : 0 }, 'job finished: its items are read back (verifyAtEnd)');
+    }
+    return rows.map((r) => r.job_id);
   }
 
   async function autoPause(): Promise<string[]> {

@@ -38,6 +38,8 @@ export interface JobRequest {
   autoPause?: Partial<AutoPauseSettings>;
   /** Run a first slice, then go on or pause by its failures. */
   canary?: CanaryRequest;
+  /** Read every succeeded item back once the job has finished. */
+  verifyAtEnd?: boolean;
 }
 
 export type SubmitResult =
@@ -101,7 +103,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         const captureBefore = request.captureBefore ?? true;
         const autoPause = autoPauseOption.parse(request.autoPause ?? {});
         const canaryAsked = request.canary === undefined ? undefined : canaryRequest.parse(request.canary);
-        const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}, captureBefore, request.revertOf ?? null, autoPause, canaryAsked ?? null]));
+        const hash = createHash('sha256').update(JSON.stringify([request.operation ?? null, request.labels ?? {}, captureBefore, request.revertOf ?? null, autoPause, canaryAsked ?? null, request.verifyAtEnd ?? false]));
         const profiles = new Map<string, number>(); // items per profile
         // Items are encoded as they are validated, under a fresh job id (see takeover below).
         let jobId: string = randomUUID();
@@ -173,7 +175,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
                 onProgress?.('producing', produced, itemCount);
               },
             },
-            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles, traceparent, revertOf: request.revertOf ?? null, captureBefore, autoPause, canary },
+            { jobId, tenantId: request.tenantId, operation: request.operation ?? null, labels: request.labels ?? {}, submittedBy: request.submittedBy ?? null, idempotencyKey: request.idempotencyKey ?? null, itemCount, profileItems: profiles, traceparent, revertOf: request.revertOf ?? null, captureBefore, autoPause, canary, verifyAtEnd: request.verifyAtEnd ?? false },
             records,
           );
         } catch (error) {

@@ -33,6 +33,7 @@ export interface JobHeader {
   autoPause: AutoPauseSettings;
   /** With a canary, the job starts in the CANARY control state. */
   canary: CanaryOption | null;
+  verifyAtEnd: boolean;
 }
 
 export interface JobTransactionOptions {
@@ -120,6 +121,7 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
             captureBefore: job.captureBefore,
             autoPause: job.autoPause,
             canary: job.canary,
+            verifyAtEnd: job.verifyAtEnd,
           },
         },
       }) }],

@@ -12,7 +12,7 @@ const INLINE_PARSE_BYTES = 256 * 1024;
 const WORKER_CHUNK_ITEMS = 1_000;
 /** The worker's heap: a body whose items do not fit is refused, not parsed at any cost. */
 const WORKER_HEAP_MB = 1_024;
-const TOP_LEVEL_KEYS = new Set(['operation', 'labels', 'captureBefore', 'autoPause', 'canary', 'items']);
+const TOP_LEVEL_KEYS = new Set(['operation', 'labels', 'captureBefore', 'autoPause', 'canary', 'verifyAtEnd', 'items']);
 
 export interface JsonJobHeader {
   operation?: string;
@@ -22,6 +22,7 @@ export interface JsonJobHeader {
   /** Checked with the job's other fields (job-submitter.ts), as is `canary`. */
   autoPause?: Record<string, unknown>;
   canary?: Record<string, unknown>;
+  verifyAtEnd?: boolean;
 }
 
 export type JsonJobBody = { ok: true; header: JsonJobHeader; items: AsyncIterable<SourceItem> } | { ok: false; reason: string };
@@ -116,15 +117,16 @@ function messages(worker: Worker): () => Promise<WorkerMessage> {
 function checkHeader(isObject: boolean, hasItems: boolean, itemsType: string, header: Record<string, unknown>): { ok: true; header: JsonJobHeader } | { ok: false; reason: string } {
   if (!isObject) return { ok: false, reason: `body: must be an object {operation?, labels?, captureBefore?, items} (got ${itemsType})` };
   const unknown = Object.keys(header).filter((key) => !TOP_LEVEL_KEYS.has(key));
-  if (unknown.length > 0) return { ok: false, reason: `body.${unknown[0]!.slice(0, 64)}: unknown field (a job has operation, labels, captureBefore, autoPause, canary and items)` };
+  if (unknown.length > 0) return { ok: false, reason: `body.${unknown[0]!.slice(0, 64)}: unknown field (a job has operation, labels, captureBefore, autoPause, canary, verifyAtEnd and items)` };
   if (!hasItems) return { ok: false, reason: `body.items: is required and must be an array (got ${itemsType})` };
-  const { operation, labels, captureBefore, autoPause, canary } = header;
+  const { operation, labels, captureBefore, autoPause, canary, verifyAtEnd } = header;
   if (operation !== undefined && (typeof operation !== 'string' || operation.length > 128)) return { ok: false, reason: 'body.operation: must be a string of at most 128 characters' };
   if (labels !== undefined && (typeof labels !== 'object' || labels === null || Array.isArray(labels))) return { ok: false, reason: 'body.labels: must be an object of key: value strings' };
   if (captureBefore !== undefined && typeof captureBefore !== 'boolean') return { ok: false, reason: 'body.captureBefore: must be true or false' };
   if (autoPause !== undefined && !isPlainObject(autoPause)) return { ok: false, reason: 'body.autoPause: must be an object {enabled?, failureRate?, minItems?, window?}' };
   if (canary !== undefined && !isPlainObject(canary)) return { ok: false, reason: 'body.canary: must be an object {items | percent, maxFailureRate?}' };
-  return { ok: true, header: { operation: operation as string | undefined, labels: labels as Record<string, string> | undefined, captureBefore, autoPause, canary } };
+  if (verifyAtEnd !== undefined && typeof verifyAtEnd !== 'boolean') return { ok: false, reason: 'body.verifyAtEnd: must be true or false' };
+  return { ok: true, header: { operation: operation as string | undefined, labels: labels as Record<string, string> | undefined, captureBefore, autoPause, canary, verifyAtEnd } };
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

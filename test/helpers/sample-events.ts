@@ -41,6 +41,7 @@ export function sampleEvents(): TopicValues {
           captureBefore: true,
           autoPause: { enabled: true, failureRate: 0.25, minItems: 50, window: 200 },
           canary: { items: 400, maxFailureRate: 0.02 },
+          verifyAtEnd: true,
         },
       },
     },

@@ -130,6 +130,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
         captureBefore: json?.header.captureBefore ?? (query.captureBefore === undefined ? undefined : query.captureBefore === 'true'),
         autoPause: json?.header.autoPause,
         canary: json?.header.canary as JobRequest['canary'],
+        verifyAtEnd: json?.header.verifyAtEnd,
         idempotencyKey: header(req, 'idempotency-key'),
         traceparent: header(req, 'traceparent'),
       };

@@ -60,7 +60,7 @@ it('reads a content type in capitals as what it says, and a large JSON body off 
   expect(big.length).toBeGreaterThan(256 * 1024);
   expect(await send('POST', '/v1/jobs', 'application/json; charset=utf-8', big)).toMatchObject({ status: 202, json: { itemCount: 5_000, profileCount: 1 } });
   const refused = await send('POST', '/v1/jobs', 'application/json', JSON.stringify({ operation: 'keyword.setBid', items: [...items.slice(0, 4_000), { profileId: 'x' }, ...items.slice(4_000)], extra: true }));
-  expect(refused).toMatchObject({ status: 400, json: { message: 'body.extra: unknown field (a job has operation, labels, captureBefore, autoPause, canary and items)' } });
+  expect(refused).toMatchObject({ status: 400, json: { message: 'body.extra: unknown field (a job has operation, labels, captureBefore, autoPause, canary, verifyAtEnd and items)' } });
   const badItem = await send('POST', '/v1/jobs', 'application/json', JSON.stringify({ operation: 'keyword.setBid', items: [...items.slice(0, 4_000), { profileId: 'x' }, ...items.slice(4_000)] }));
   expect(badItem).toMatchObject({ status: 400, json: { errorCount: 2, errors: [{ index: 4_000, field: 'profileId' }, { index: 4_000, field: 'payload' }] } });
 });

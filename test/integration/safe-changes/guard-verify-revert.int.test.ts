@@ -6,7 +6,8 @@
 // - verification after a job run with 2% "acknowledged but not applied" finds exactly
 //   the items whose entity does not hold the value written;
 // - revert restores every before-image except where someone edited the entity since
-//   (conflict, the person's value kept); a revert of the revert restores the job's values.
+//   (conflict, the person's value kept); a revert of the revert restores the job's values;
+// - a job asking to be verified at the end is read back once, when it has finished.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import { createPool, type Pool } from '../../../src/db/pool.js';
@@ -164,3 +165,16 @@ it('revert restores every before-image but the entities edited since, and a reve
     expect([i, restored.get(keywordId)]).toEqual([i, handEdited(i) ? 55.5 : beforeRevert.get(keywordId)]);
   }
 }, 200_000);
+
+it('a job that asks to be verified at the end is read back once it has finished', async () => {
+  const submitted = await submitJob(p.producer, { tenantId: 't1', operation: 'keyword.setBid', verifyAtEnd: true }, keywordIds.slice(0, 200).map(({ profileId, keywordId }) => ({ profileId, payload: { keywordId, bid: 9.99 } })));
+  if (submitted.type !== 'accepted') throw new Error(JSON.stringify(submitted));
+  await waitFor(submitted.jobId, (j) => j.status === 'completed');
+  const deadline = Date.now() + 30_000;
+  let sent: string[] = [];
+  while (!sent.includes(submitted.jobId) && Date.now() < deadline) sent = (await p.producer.guard.check()).verified;
+  expect(sent).toContain(submitted.jobId);
+  const verified = await waitFor(submitted.jobId, (j) => j.verification.verified === 200);
+  expect(verified.verification).toEqual({ verified: 200, drifted: 0, unreadable: 0 });
+  expect((await p.producer.guard.check()).verified).not.toContain(submitted.jobId); // sent once
+}, 90_000);
