@@ -10,6 +10,7 @@ import { generatedProfileId, type Campaign, type Keyword } from '../../../src/si
 import { submitJob } from '../../../src/index.js';
 import { openTestPipeline, keywordUpdates, type TestPipeline } from '../../helpers/pipeline.js';
 import { testLogger } from '../../helpers/services.js';
+import { waitForProgress } from '../../helpers/job-progress.js';
 
 const [BROKEN, THROTTLED] = [0, 1].map((i) => generatedProfileId('NA', i)) as [string, string];
 const ITEMS = 2_000;
@@ -37,16 +38,7 @@ afterAll(async () => {
   await p?.close();
 });
 
-async function waitFor(jobId: string, done: (j: JobProgress) => boolean, timeoutMs = 60_000): Promise<JobProgress> {
-  const deadline = Date.now() + timeoutMs;
-  let last: JobProgress | undefined;
-  for (;;) {
-    last = await p.producer.queries.progress('t1', jobId);
-    if (last && done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (jobId: string, done: (j: JobProgress) => boolean, timeoutMs?: number) => waitForProgress(p.producer.queries.progress, 't1', jobId, done, timeoutMs);
 
 const writesOf = async (profileId: string) => (await p.sim.admin.updates({ profileId })).length;
 

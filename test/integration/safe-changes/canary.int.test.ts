@@ -12,6 +12,7 @@ import { generatedProfileId } from '../../../src/simulator/entities.js';
 import { submitJob } from '../../../src/index.js';
 import { keywordUpdates, openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
 import { testLogger } from '../../helpers/services.js';
+import { waitForProgress } from '../../helpers/job-progress.js';
 
 const PROFILES = Array.from({ length: 10 }, (_, i) => generatedProfileId('NA', i));
 const PER_PROFILE = 1_000;
@@ -36,16 +37,7 @@ afterAll(async () => {
   await p?.close();
 });
 
-async function waitFor(jobId: string, done: (j: JobProgress) => boolean, timeoutMs = 90_000): Promise<JobProgress> {
-  const deadline = Date.now() + timeoutMs;
-  let last: JobProgress | undefined;
-  for (;;) {
-    last = await p.producer.queries.progress('t1', jobId);
-    if (last && done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = (jobId: string, done: (j: JobProgress) => boolean, timeoutMs?: number) => waitForProgress(p.producer.queries.progress, 't1', jobId, done, timeoutMs);
 
 const applied = async () => (await p.sim.admin.updates()).length;
 

@@ -17,6 +17,7 @@ import { submitJob } from '../../../src/index.js';
 import { startTestExecutor } from '../../helpers/executor.js';
 import { openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
 import { testLogger } from '../../helpers/services.js';
+import { waitForProgress } from '../../helpers/job-progress.js';
 
 const PROFILES = [0, 1].map((i) => generatedProfileId('NA', i));
 const PER_PROFILE = 500;
@@ -55,16 +56,7 @@ async function submit(items: unknown[], request: { revertOf?: string } = {}): Pr
   return submitted.jobId;
 }
 
-async function waitFor(jobId: string, done: (j: JobProgress) => boolean, timeoutMs = 90_000): Promise<JobProgress> {
-  const deadline = Date.now() + timeoutMs;
-  let last: JobProgress | undefined;
-  for (;;) {
-    last = await p.producer.queries.progress('t1', jobId);
-    if (last && done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitFor = (jobId: string, done: (j: JobProgress) => boolean, timeoutMs?: number) => waitForProgress(p.producer.queries.progress, 't1', jobId, done, timeoutMs);
 
 interface ItemRow {
   item_index: string;
