@@ -16,11 +16,15 @@ export interface Diagnosis {
   message: string;
 }
 
+// An item that read its entity before it failed is dead-lettered with what the read found
+// as its command's expect: a replay then writes only an entity nobody changed since (one
+// changed by hand ends conflict), and finds one its own last write reached already done.
 export function deadLetter(item: WorkItem, diagnosis: Diagnosis, nowMs: number): DeadLettered {
+  const found = item.current ? { expect: JSON.stringify(item.current) } : {};
   return {
     deadLetterId: randomUUID(),
     occurredAt: nowMs,
-    command: item.command,
+    command: { ...item.command, ...found },
     rawKey: null,
     rawValue: null,
     ...diagnosis,

@@ -7,7 +7,9 @@
 //   the items whose entity does not hold the value written;
 // - revert restores every before-image except where someone edited the entity since
 //   (conflict, the person's value kept); a revert of the revert restores the job's values;
-// - a job asking to be verified at the end is read back once, when it has finished.
+// - a job asking to be verified at the end is read back once, when it has finished;
+// - a replay of dead letters writes only the entities nobody changed since they failed.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import { createPool, type Pool } from '../../../src/db/pool.js';
@@ -17,6 +19,7 @@ import { submitJob } from '../../../src/index.js';
 import { startTestExecutor } from '../../helpers/executor.js';
 import { openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
 import { testLogger } from '../../helpers/services.js';
+import { serveApi, type ServedApi } from '../../helpers/api.js';
 import { waitForProgress } from '../../helpers/job-progress.js';
 
 const PROFILES = [0, 1].map((i) => generatedProfileId('NA', i));
@@ -27,6 +30,8 @@ const keywordIds = PROFILES.flatMap((profileId) => Array.from({ length: PER_PROF
 let p: TestPipeline;
 let projector: ProjectorRuntime;
 let pool: Pool;
+let api: ServedApi;
+let headers: Record<string, string>;
 
 beforeAll(async () => {
   p = await openTestPipeline({
@@ -36,9 +41,17 @@ beforeAll(async () => {
   });
   projector = await openProjectorRuntime(p.config, testLogger());
   pool = createPool({ url: p.config.database.url, max: 2 });
+  api = await serveApi(p.producer);
+  headers = { ...(await api.auth('t1')), 'content-type': 'application/json' };
 }, 120_000);
 
+async function post(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${api.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
 afterAll(async () => {
+  await api?.close();
   await pool?.end();
   await projector?.close();
   await p?.close();
@@ -112,8 +125,7 @@ it('verification after a run with 2% acknowledged-but-not-applied finds exactly 
   const notApplied = new Set(keywordIds.map((k, i) => (after.get(k.keywordId) === secondBid(i) ? -1 : i)).filter((i) => i >= 0));
   expect(notApplied.size).toBeGreaterThan(0); // ~20 of 1,000
 
-  const started = await p.producer.verifier.verify('t1', second);
-  expect(started).toEqual({ type: 'started', jobId: second, items: 1000 });
+  expect(await post(`/v1/jobs/${second}/verify`, {})).toEqual({ status: 202, json: { jobId: second, items: 1000 } });
   const verified = await waitFor(second, (j) => j.verification.verified + j.verification.drifted === 1000);
   expect(verified.verification).toEqual({ verified: 1000 - notApplied.size, drifted: notApplied.size, unreadable: 0 });
   expect(verified.status).toBe('completed'); // a verification changes no status
@@ -131,8 +143,8 @@ it('revert restores every before-image but the entities edited since, and a reve
   const handEdited = (i: number) => i % 20 === 11;
   for (const [i, { profileId, keywordId }] of keywordIds.entries()) if (handEdited(i)) await p.sim.admin.editEntity<Keyword>(profileId, 'keywords', keywordId, { bid: 55.5 });
 
-  const dry = await p.producer.reverter.revert({ tenantId: 't1', jobId: second, dryRun: true });
-  expect(dry).toEqual({ type: 'planned', jobId: second, items: 1000, withoutBeforeImage: 0 });
+  expect(await post(`/v1/jobs/${second}/revert`, { dryRun: true })).toEqual({ status: 200, json: { jobId: second, items: 1000, withoutBeforeImage: 0 } });
+  expect(await post(`/v1/jobs/${randomUUID()}/revert`, {})).toMatchObject({ status: 404 });
   const answer = await p.producer.reverter.revert({ tenantId: 't1', jobId: second, requestedBy: 'test' });
   if (answer.type !== 'submitted' || answer.result.type !== 'accepted') throw new Error(JSON.stringify(answer));
   revert = answer.result.jobId;
@@ -169,4 +181,22 @@ it('a job that asks to be verified at the end is read back once it has finished'
   const verified = await waitFor(submitted.jobId, (j) => j.verification.verified === 200);
   expect(verified.verification).toEqual({ verified: 200, drifted: 0, unreadable: 0 });
   expect((await p.producer.guard.check()).verified).not.toContain(submitted.jobId); // sent once
+}, 90_000);
+
+it('a replay of dead letters writes only entities nobody changed since they failed', async () => {
+  // 20 bids above the US bound of 1,000: dead-lettered after their before-images were read.
+  const targets = keywordIds.slice(500, 520);
+  const submitted = await submitJob(p.producer, { tenantId: 't1', operation: 'keyword.setBid' }, targets.map(({ profileId, keywordId }) => ({ profileId, payload: { keywordId, bid: 5_000 } })));
+  if (submitted.type !== 'accepted') throw new Error(JSON.stringify(submitted));
+  const jobId = submitted.jobId;
+  await waitFor(jobId, (j) => j.counts.deadLettered === 20);
+  while (Number((await pool.query(`SELECT count(*) FROM dead_letters WHERE job_id = $1`, [jobId])).rows[0].count) < 20) await new Promise((r) => setTimeout(r, 100));
+  // Someone fixes five of them by hand before the replay.
+  for (const { profileId, keywordId } of targets.slice(0, 5)) await p.sim.admin.editEntity<Keyword>(profileId, 'keywords', keywordId, { bid: 4.44 });
+  const replayed = await p.producer.replayer.replay({ tenantId: 't1', filter: { jobId }, patch: { bid: 3.33 } });
+  expect(replayed).toMatchObject({ type: 'replayed', replayed: 20 });
+  const done = await waitFor(jobId, (j) => j.counts.succeeded + j.counts.conflict === 20);
+  expect(done.counts).toMatchObject({ succeeded: 15, conflict: 5, deadLettered: 0 });
+  const after = await bids();
+  targets.forEach(({ keywordId }, i) => expect([i, after.get(keywordId)]).toEqual([i, i < 5 ? 4.44 : 3.33]));
 }, 90_000);
