@@ -162,8 +162,10 @@ function estimate(items: ValidItem[], deps: PreviewDeps, captureBefore: boolean)
   return { seconds: Math.ceil(seconds), calls, slowestProfile: slowest };
 }
 
-// Reads each profile's entities in calls of maxBatchSize ids (one batch key each), paced
-// at the profile's rate so a preview never takes the room a running job needs.
+// Reads each profile's entities in calls of maxBatchSize ids (one batch key each), each
+// profile's calls paced at its rate so a preview never takes the room a running job needs;
+// a few profiles at a time (the pace is per profile: one after another, a 900-profile
+// preview would wait 900 paces).
 async function currentValues(items: ValidItem[], marketplaces: Map<string, string>, deps: PreviewDeps): Promise<CurrentValues> {
   const groups = new Map<string, ValidItem[]>();
   for (const item of items) {
@@ -173,17 +175,21 @@ async function currentValues(items: ValidItem[], marketplaces: Map<string, strin
     else groups.set(key, [item]);
   }
   const result: CurrentValues = { read: 0, notFound: 0, noOps: 0, dailyBudgetChange: {}, bidChanges: BID_BUCKETS.map((b) => ({ bucket: b.bucket, items: 0 })) };
-  for (const group of groups.values()) {
+  const readGroup = async (group: ValidItem[]) => {
     const { profileId } = group[0]!;
     const pace = 1000 / deps.rateOf(profileId).ratePerSecond;
     for (let start = 0; start < group.length; start += deps.maxBatchSize) {
+      if (start > 0) await sleep(pace);
       const chunk = group.slice(start, start + deps.maxBatchSize);
       const read = await deps.api.read({ profileId, items: chunk.map((i) => ({ operation: i.operation, payload: i.payload })) });
       if (read.type === 'failed') throw read.error;
       read.values.forEach((current, i) => count(result, deps.catalogue.get(chunk[i]!.operation)!.fieldsSet(chunk[i]!.payload), current, boundsOf(marketplaces.get(profileId) ?? '')?.currency ?? '?'));
-      await sleep(pace);
     }
-  }
+  };
+  const queue = [...groups.values()];
+  await Promise.all(Array.from({ length: Math.min(PROFILES_READ_AT_ONCE, queue.length) }, async () => {
+    for (let group = queue.shift(); group; group = queue.shift()) await readGroup(group);
+  }));
   return result;
 }
 
@@ -197,5 +203,8 @@ function count(result: CurrentValues, wanted: FieldValues, current: FieldValues 
     result.bidChanges[BID_BUCKETS.findIndex((b) => percent <= b.upTo)]!.items++;
   }
 }
+
+/** Profiles whose current values a preview reads at the same time. */
+const PROFILES_READ_AT_ONCE = 8;
 
 const round = (n: number) => Math.round(n * 100) / 100;

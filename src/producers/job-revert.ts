@@ -7,7 +7,8 @@
 // original job and filter: asking twice gives the same revert job.
 import { createHash } from 'node:crypto';
 import type { Pool } from '../db/pool.js';
-import { writtenItems, type WrittenItemFilter } from '../projections/written-items.js';
+import { ownsJob } from '../projections/job-queries.js';
+import { countWrittenItems, writtenItems, type WrittenItemFilter } from '../projections/written-items.js';
 import type { SourceItem } from './item-sources.js';
 import type { JobSubmitter, SubmitResult } from './job-submitter.js';
 
@@ -32,17 +33,6 @@ export interface JobReverter {
 }
 
 export function createJobReverter(o: { pool: Pool; submitter: JobSubmitter }): JobReverter {
-  async function count(tenantId: string, jobId: string, filter: WrittenItemFilter): Promise<{ items: number; withoutBeforeImage: number }> {
-    const { rows } = await o.pool.query<{ items: string; without: string }>(
-      `SELECT count(*) FILTER (WHERE previous_values IS NOT NULL) AS items, count(*) FILTER (WHERE previous_values IS NULL) AS without
-       FROM job_items i JOIN jobs j USING (job_id)
-       WHERE i.job_id = $1 AND j.tenant_id = $2 AND i.status = 'succeeded' AND i.payload IS NOT NULL AND i.applied_values IS NOT NULL
-         AND ($3::text[] IS NULL OR i.profile_id = ANY($3))`,
-      [jobId, tenantId, filter.profileIds ?? null],
-    );
-    return { items: Number(rows[0]!.items), withoutBeforeImage: Number(rows[0]!.without) };
-  }
-
   async function* restoring(tenantId: string, jobId: string, filter: WrittenItemFilter): AsyncGenerator<SourceItem> {
     let index = 0;
     for await (const item of writtenItems(o.pool, tenantId, jobId, filter)) {
@@ -54,9 +44,9 @@ export function createJobReverter(o: { pool: Pool; submitter: JobSubmitter }): J
 
   return {
     async revert({ tenantId, jobId, filter = {}, requestedBy, dryRun }) {
-      const { rows } = await o.pool.query(`SELECT 1 FROM jobs WHERE job_id = $1 AND tenant_id = $2`, [jobId, tenantId]);
-      if (rows.length === 0) return { type: 'not_found', jobId };
-      const planned = await count(tenantId, jobId, filter);
+      if (!(await ownsJob(o.pool, tenantId, jobId))) return { type: 'not_found', jobId };
+      const written = await countWrittenItems(o.pool, tenantId, jobId, filter);
+      const planned = { items: written.items - written.withoutBeforeImage, withoutBeforeImage: written.withoutBeforeImage };
       if (planned.items === 0) {
         const reason = planned.withoutBeforeImage > 0 ? `none of its ${planned.withoutBeforeImage} succeeded items captured a before-image` : 'none of its items succeeded';
         return { type: 'nothing', jobId, reason };

@@ -11,6 +11,7 @@ import type { ItemRequested } from '../domain/events.js';
 import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import { MAX_SEND_BYTES, withTransaction } from '../kafka/transactions.js';
+import { ownsJob } from '../projections/job-queries.js';
 import { writtenItems, type WrittenItem, type WrittenItemFilter } from '../projections/written-items.js';
 import { partitionerFor } from './job-transaction.js';
 
@@ -46,8 +47,7 @@ export function createJobVerifier(o: VerifierOptions): JobVerifier {
 
   return {
     async verify(tenantId, jobId, filter) {
-      const { rows } = await o.pool.query(`SELECT 1 FROM jobs WHERE job_id = $1 AND tenant_id = $2`, [jobId, tenantId]);
-      if (rows.length === 0) return { type: 'not_found', jobId };
+      if (!(await ownsJob(o.pool, tenantId, jobId))) return { type: 'not_found', jobId };
       const now = Date.now();
       let chunk: Message[] = [];
       let items = 0;

@@ -191,8 +191,9 @@ const COUNTER_COLUMNS: Record<Exclude<ItemStatus, 'pending'>, string> = {
 async function applyItemResults(client: PoolClient, all: ItemResult[], allTraceIds: (string | null)[]): Promise<void> {
   await lockJobs(client, all.map((r) => r.jobId));
   // A verification comes after its item's success on the same partition: its row exists.
-  const results = all.filter((r) => !isVerification(r));
-  const traceIds = allTraceIds.filter((_, i) => !isVerification(all[i]!));
+  const verifying = all.map(isVerification);
+  const results = all.filter((_, i) => !verifying[i]);
+  const traceIds = allTraceIds.filter((_, i) => !verifying[i]);
   const keys = { jobs: results.map((r) => r.jobId), indexes: results.map((r) => r.index) };
   const { rows: existing } = await client.query<{ job_id: string; item_index: string; status: ItemStatus; attempts: number; replay_generation: number }>(
     `SELECT job_id, item_index, status, attempts, replay_generation FROM job_items
@@ -254,7 +255,7 @@ async function applyItemResults(client: PoolClient, all: ItemResult[], allTraceI
   const replayed = [...changed.values()].filter((row) => row.replayGeneration > 0);
   if (replayed.length > 0) await reconcileDeadLetters(client, replayed.map((row) => ({ job_id: row.jobId, item_index: row.index })));
   await settleJobs(client, [...activity.keys()]);
-  await applyVerifications(client, all.filter(isVerification));
+  await applyVerifications(client, all.filter((_, i) => verifying[i]));
 }
 
 /**

@@ -16,13 +16,18 @@ interface ChangeOptions {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerChangeCommands(program: Command): void {
-  program
-    .command('verify')
-    .description("read every succeeded item's entity back: verified, or drifted (not applied, or changed since)")
+/** A command on one job's written items: the job, its tenant, and a profile filter. */
+function jobChangeCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
     .argument('<job>', 'job id')
     .option('--tenant <id>', 'tenant the job belongs to', 'default')
-    .option('--profile <id>', 'only this profile (repeatable)', collect)
+    .option('--profile <id>', 'only this profile (repeatable)', collect);
+}
+
+export function registerChangeCommands(program: Command): void {
+  jobChangeCommand(program, 'verify', "read every succeeded item's entity back: verified, or drifted (not applied, or changed since)")
     .option('--wait', 'follow the read-back until every item is verified or drifted')
     .action((jobId: string, opts: ChangeOptions) =>
       withProducerRuntime(async (runtime) => {
@@ -42,12 +47,7 @@ export function registerChangeCommands(program: Command): void {
       }),
     );
 
-  program
-    .command('revert')
-    .description("make a job that restores every succeeded item's before-image; an entity changed since ends conflict and keeps its value")
-    .argument('<job>', 'job id')
-    .option('--tenant <id>', 'tenant the job belongs to', 'default')
-    .option('--profile <id>', 'only this profile (repeatable)', collect)
+  jobChangeCommand(program, 'revert', "make a job that restores every succeeded item's before-image; an entity changed since ends conflict and keeps its value")
     .option('--dry-run', 'say what would be reverted; submit nothing')
     .option('--wait', 'follow the revert job until it ends')
     .action((jobId: string, opts: ChangeOptions) =>

@@ -4,22 +4,22 @@
 // auto-pause: Sluice pauses it, says why, and writes nothing more of it until it is
 // resumed; a profile that stays throttled (sticky 429) for seconds does not trip it.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
+import type { ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import type { JobProgress } from '../../../src/projections/job-progress.js';
 import { generatedProfileId, type Campaign, type Keyword } from '../../../src/simulator/entities.js';
 import { submitJob } from '../../../src/index.js';
-import { openTestPipeline, keywordUpdates, type TestPipeline } from '../../helpers/pipeline.js';
-import { testLogger } from '../../helpers/services.js';
-import { waitForProgress } from '../../helpers/job-progress.js';
+import { keywordUpdates, type TestPipeline } from '../../helpers/pipeline.js';
+import { openGuardedPipeline, waitForProgress } from '../../helpers/job-progress.js';
 
 const [BROKEN, THROTTLED] = [0, 1].map((i) => generatedProfileId('NA', i)) as [string, string];
 const ITEMS = 2_000;
 
 let p: TestPipeline;
 let projector: ProjectorRuntime;
+let pipeline: Awaited<ReturnType<typeof openGuardedPipeline>> | undefined;
 
 beforeAll(async () => {
-  p = await openTestPipeline({
+  pipeline = await openGuardedPipeline({
     simulator: {
       generate: { profilesPerRegion: 0 },
       profiles: [BROKEN, THROTTLED].map((profileId) => ({ profileId, region: 'NA' as const, keywords: ITEMS, campaigns: 1, targets: 0 })),
@@ -28,15 +28,10 @@ beforeAll(async () => {
     },
     env: { SLUICE_MAX_BATCH_SIZE: '10', SLUICE_PROFILE_RATE: '20' },
   });
-  projector = await openProjectorRuntime(p.config, testLogger());
-  p.producer.guard.start(250);
+  ({ p, projector } = pipeline);
 }, 120_000);
 
-afterAll(async () => {
-  await p?.producer.guard.stop();
-  await projector?.close();
-  await p?.close();
-});
+afterAll(() => pipeline?.close());
 
 const waitFor = (jobId: string, done: (j: JobProgress) => boolean, timeoutMs?: number) => waitForProgress(p.producer.queries.progress, 't1', jobId, done, timeoutMs);
 

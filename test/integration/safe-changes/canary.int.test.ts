@@ -6,13 +6,12 @@
 // nothing more of the job is written until it is resumed. A job whose slice is clean
 // goes on by itself.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
+import type { ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import type { JobProgress } from '../../../src/projections/job-progress.js';
 import { generatedProfileId } from '../../../src/simulator/entities.js';
 import { submitJob } from '../../../src/index.js';
-import { keywordUpdates, openTestPipeline, type TestPipeline } from '../../helpers/pipeline.js';
-import { testLogger } from '../../helpers/services.js';
-import { waitForProgress } from '../../helpers/job-progress.js';
+import { keywordUpdates, type TestPipeline } from '../../helpers/pipeline.js';
+import { openGuardedPipeline, waitForProgress } from '../../helpers/job-progress.js';
 
 const PROFILES = Array.from({ length: 10 }, (_, i) => generatedProfileId('NA', i));
 const PER_PROFILE = 1_000;
@@ -21,21 +20,17 @@ const rejected = (i: number) => i % 5 < 3; // 60% of the bad profile's items: bi
 
 let p: TestPipeline;
 let projector: ProjectorRuntime;
+let pipeline: Awaited<ReturnType<typeof openGuardedPipeline>> | undefined;
 
 beforeAll(async () => {
-  p = await openTestPipeline({
+  pipeline = await openGuardedPipeline({
     simulator: { generate: { profilesPerRegion: 0 }, profiles: PROFILES.map((profileId) => ({ profileId, region: 'NA' as const, keywords: PER_PROFILE, campaigns: 1, targets: 0 })), rateLimit: { ratePerSecond: 20, burst: 10 } },
     env: { SLUICE_MAX_BATCH_SIZE: '100', SLUICE_ITEM_PARTITIONS: '4' },
   });
-  projector = await openProjectorRuntime(p.config, testLogger());
-  p.producer.guard.start(250);
+  ({ p, projector } = pipeline);
 }, 120_000);
 
-afterAll(async () => {
-  await p?.producer.guard.stop();
-  await projector?.close();
-  await p?.close();
-});
+afterAll(() => pipeline?.close());
 
 const waitFor = (jobId: string, done: (j: JobProgress) => boolean, timeoutMs?: number) => waitForProgress(p.producer.queries.progress, 't1', jobId, done, timeoutMs);
 
