@@ -141,21 +141,26 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: 
       );
     } else if ('sluice.JobPaused' in body) {
       await client.query(
-        // Out of the canary phase only by the verdict (job-control.ts): a pause then is the failed one.
-        `UPDATE jobs SET status = 'paused', paused_at = to_timestamp($2 / 1000.0), paused_by = $3, pause_reason = $4,
-           canary_phase = CASE WHEN canary_phase = 'running' THEN 'failed' ELSE canary_phase END, updated_at = now()
-         WHERE job_id = $1 AND status IN ('submitted', 'running')`,
-        [e.jobId, e.occurredAt, body['sluice.JobPaused'].by, body['sluice.JobPaused'].reason],
+        `UPDATE jobs SET status = 'paused', paused_at = to_timestamp($2 / 1000.0), updated_at = now() WHERE job_id = $1 AND status IN ('submitted', 'running')`,
+        [e.jobId, e.occurredAt],
+      );
+      // Whoever paused and why, and the canary's phase, follow the job's control events
+      // alone (one partition, in order), not whether its results were projected first: a
+      // rebuild reads them in another order. Out of the canary phase only by the verdict
+      // (job-control.ts): a pause then is the failed one.
+      await client.query(
+        `UPDATE jobs SET paused_by = $2, pause_reason = $3, canary_phase = CASE WHEN canary_phase = 'running' THEN 'failed' ELSE canary_phase END WHERE job_id = $1`,
+        [e.jobId, body['sluice.JobPaused'].by, body['sluice.JobPaused'].reason],
       );
     } else if ('sluice.JobResumed' in body) {
       await client.query(
-        `UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, paused_at = NULL, paused_by = NULL, pause_reason = NULL,
-           resumed_at = to_timestamp($2 / 1000.0), updated_at = now() WHERE job_id = $1 AND status = 'paused'`,
-        [e.jobId, e.occurredAt],
+        `UPDATE jobs SET status = CASE WHEN first_activity_at IS NULL THEN 'submitted' ELSE 'running' END, paused_at = NULL, updated_at = now() WHERE job_id = $1 AND status = 'paused'`,
+        [e.jobId],
       );
-      // A resume out of the canary phase is the passed verdict (the job was never paused).
+      // As for a pause: from the control events alone. A resume out of the canary phase is the passed verdict.
       await client.query(
-        `UPDATE jobs SET canary_phase = 'passed', resumed_at = to_timestamp($2 / 1000.0), updated_at = now() WHERE job_id = $1 AND canary_phase = 'running'`,
+        `UPDATE jobs SET paused_by = NULL, pause_reason = NULL, resumed_at = to_timestamp($2 / 1000.0),
+           canary_phase = CASE WHEN canary_phase = 'running' THEN 'passed' ELSE canary_phase END WHERE job_id = $1`,
         [e.jobId, e.occurredAt],
       );
     } else if ('sluice.JobCancelled' in body) {
@@ -454,7 +459,9 @@ async function expirePlaced(client: PoolClient, scope: { jobId: string } | { par
      -- no attempts (any result of that generation outranks it, in whichever order they come).
      ON CONFLICT (job_id, item_index) DO UPDATE SET status = 'expired', attempts = 0, replay_generation = EXCLUDED.replay_generation,
        last_error_kind = 'expired', last_error_reason = 'COMMAND_EXPIRED', last_error_message = EXCLUDED.last_error_message,
-       latency_ms = NULL, updated_at = EXCLUDED.updated_at, trace_id = NULL, projected_at = now()`,
+       latency_ms = NULL, updated_at = EXCLUDED.updated_at, trace_id = NULL, projected_at = now(),
+       -- nothing of an outranked result stays (it may or may not have been projected first)
+       payload = NULL, previous_values = NULL, applied_values = NULL, current_values = NULL`,
     [JSON.stringify(rows.map((r) => ({ job_id: r.job_id, item_index: Number(r.item_index), profile_id: r.profile_id, replay_generation: r.replay_generation, operation: r.operation, message: r.message, found_at: Math.round(Number(r.found_at)) })))],
   );
   await applyStatusChanges(client, rows.map((r) => ({ jobId: r.job_id, profileId: r.profile_id, from: r.status ?? undefined, to: 'expired' })));
