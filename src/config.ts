@@ -13,10 +13,29 @@ const LOCAL_SIMULATOR = `http://127.0.0.1:${LOCAL_SIMULATOR_PORT}`;
 const LOCAL_DATABASE = 'postgres://postgres@127.0.0.1:5432/sluice';
 
 const positiveInt = z.coerce.number().int().positive();
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 const envSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
+  /** TLS to the brokers: `true` by itself trusts the system's CAs; the files below add a CA, or a client certificate (mTLS). */
+  KAFKA_SSL: booleanFlag.default(false),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  /** The name the brokers' certificates are checked against, when it is not the address dialled (SNI too). */
+  KAFKA_SSL_SERVERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(SASL_MECHANISMS).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  /** OAUTHBEARER: an ES module whose default export returns `{ value: token }` (called at each authentication). */
+  KAFKA_SASL_OAUTHBEARER_PROVIDER: z.string().min(1).optional(),
   SCHEMA_REGISTRY_URL: z.url().optional(),
+  /** Basic auth to the schema registry (Confluent Cloud: an API key and its secret). */
+  SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   SLUICE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default('sluice.'),
   SLUICE_ITEM_PARTITIONS: positiveInt.default(12),
@@ -118,6 +137,20 @@ export interface KafkaConfig {
   sessionTimeoutMs: number;
   /** retention.ms of item-commands (the other topics keep everything: projections are rebuilt from them). */
   commandRetentionMs: number;
+  /** How every client made from this config reaches the brokers: plaintext without either. */
+  security: KafkaSecurity;
+}
+
+export interface KafkaSecurity {
+  /** TLS; the files are read when a client is made. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string; servername?: string };
+  sasl?: { mechanism: Exclude<SaslMechanism, 'oauthbearer'>; username: string; password: string } | { mechanism: 'oauthbearer'; tokenProviderModule: string };
+}
+
+export interface RegistryConfig {
+  url: string;
+  /** Basic auth, when the registry asks for it. */
+  auth?: { username: string; password: string };
 }
 
 export interface StackConfig {
@@ -133,7 +166,7 @@ export interface StackConfig {
 
 export interface Config {
   kafka: KafkaConfig;
-  registry: { url: string };
+  registry: RegistryConfig;
   /** The Amazon Ads API simulator: its base URL and, for the local one, its config file. */
   simulator: { url: string; configFile?: string };
   database: { url: string };
@@ -217,8 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       replicationFactor: e.SLUICE_REPLICATION_FACTOR,
       sessionTimeoutMs: e.SLUICE_SESSION_TIMEOUT_MS,
       commandRetentionMs: e.SLUICE_COMMAND_RETENTION_MS,
+      security: kafkaSecurity(e),
     },
-    registry: { url: e.SCHEMA_REGISTRY_URL ?? LOCAL_REGISTRY },
+    registry: { url: e.SCHEMA_REGISTRY_URL ?? LOCAL_REGISTRY, auth: registryAuth(e) },
     simulator: { url: e.SIMULATOR_URL ?? LOCAL_SIMULATOR, configFile: e.SIMULATOR_CONFIG },
     database: { url: e.DATABASE_URL ?? LOCAL_DATABASE },
     api: {
@@ -264,6 +298,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tracing: { exporter: e.SLUICE_TRACE_EXPORTER, otlpUrl: e.SLUICE_OTLP_TRACES_URL },
     logLevel: e.SLUICE_LOG_LEVEL,
   };
+}
+
+type Env = z.infer<typeof envSchema>;
+
+// Every missing partner of a setting is named at once, so a deployment is fixed in one go.
+function kafkaSecurity(e: Env): KafkaSecurity {
+  const problems: string[] = [];
+  const files = { caFile: e.KAFKA_SSL_CA_FILE, certFile: e.KAFKA_SSL_CERT_FILE, keyFile: e.KAFKA_SSL_KEY_FILE, servername: e.KAFKA_SSL_SERVERNAME };
+  const tlsAsked = e.KAFKA_SSL || Object.values(files).some((v) => v !== undefined);
+  if (tlsAsked && !e.KAFKA_SSL) problems.push('KAFKA_SSL: must be true when KAFKA_SSL_* files are given');
+  if ((files.certFile === undefined) !== (files.keyFile === undefined)) problems.push('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE: a client certificate needs both');
+  let sasl: KafkaSecurity['sasl'];
+  const mechanism = e.KAFKA_SASL_MECHANISM;
+  if (mechanism === 'oauthbearer') {
+    if (!e.KAFKA_SASL_OAUTHBEARER_PROVIDER) problems.push('KAFKA_SASL_OAUTHBEARER_PROVIDER: required with KAFKA_SASL_MECHANISM=oauthbearer');
+    else sasl = { mechanism, tokenProviderModule: resolve(e.KAFKA_SASL_OAUTHBEARER_PROVIDER) };
+  } else if (mechanism) {
+    if (!e.KAFKA_SASL_USERNAME) problems.push(`KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=${mechanism}`);
+    if (!e.KAFKA_SASL_PASSWORD) problems.push(`KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=${mechanism}`);
+    if (e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD) sasl = { mechanism, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD };
+  } else if (e.KAFKA_SASL_USERNAME || e.KAFKA_SASL_PASSWORD) {
+    problems.push('KAFKA_SASL_MECHANISM: required with KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD');
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  const defined = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined));
+  return { ...(e.KAFKA_SSL ? { tls: defined } : {}), ...(sasl ? { sasl } : {}) };
+}
+
+function registryAuth(e: Env): RegistryConfig['auth'] {
+  const { SCHEMA_REGISTRY_USERNAME: username, SCHEMA_REGISTRY_PASSWORD: password } = e;
+  if (username === undefined && password === undefined) return undefined;
+  if (!username || !password) throw new ConfigError('invalid configuration:\n  SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD: basic auth needs both');
+  return { username, password };
 }
 
 function parseProfileRates(json: string | undefined): Record<string, Partial<ProfileRateConfig>> {

@@ -11,6 +11,8 @@ import { request } from 'undici';
 import { createApiTokens } from '../../src/db/api-tokens.js';
 import { createPool } from '../../src/db/pool.js';
 import { waitForLeaders } from '../../src/kafka/topics.js';
+import { connectionSecurity } from '../../src/kafka/client.js';
+import type { KafkaConfig } from '../../src/config.js';
 import { generatedEntityId, generatedProfileId } from '../../src/simulator/entities.js';
 import { alternate, median, type Scenario } from '../harness.js';
 import { startChildServer } from '../support/child-server.js';
@@ -37,7 +39,7 @@ export const submitScenario: Scenario = {
     let run = 0;
     const samples = await alternate(runs, {
       sluice: () => submitThroughApi(config, file, `bench-submit-${Date.now()}-${run++}.`),
-      bare: () => bareProducer(config.kafka.brokers, `bench-bare-${Date.now()}-${run++}`),
+      bare: () => bareProducer(config.kafka, `bench-bare-${Date.now()}-${run++}`),
     });
     const sluice = median(samples.sluice.map((s) => s.itemsPerS));
     const bare = median(samples.bare.map((s) => s.itemsPerS));
@@ -87,8 +89,8 @@ async function submitThroughApi(config: Awaited<ReturnType<typeof ensureStack>>,
   }
 }
 
-async function bareProducer(brokers: string[], topic: string): Promise<{ itemsPerS: number; peakRssMb?: number }> {
-  const kafka = new Kafka({ clientId: 'bench-bare', brokers, logLevel: logLevel.NOTHING });
+async function bareProducer({ brokers, security }: KafkaConfig, topic: string): Promise<{ itemsPerS: number; peakRssMb?: number }> {
+  const kafka = new Kafka({ clientId: 'bench-bare', brokers, ...connectionSecurity(security), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: false });

@@ -87,7 +87,7 @@ export async function runNeighbourhood(o: NeighbourhoodOptions): Promise<Neighbo
   let executor: ChildServer = await startExecutor();
   const producer = await openProducerRuntime(config, logger);
   const kafka = createKafka({ config: config.kafka, logger });
-  const serde = await createSerde(createRegistryClient(config.registry.url), producer.topics);
+  const serde = await createSerde(createRegistryClient(config.registry), producer.topics);
   const consumer = kafka.consumer({ groupId: `${prefix}bench-results` });
   const submit = async (items: Iterable<unknown>) => {
     const submitted = await submitJob(producer, { tenantId: 'bench', operation: 'keyword.setBid' }, items);

@@ -91,7 +91,7 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRun> {
   const executor = await startChildServer([join(ROOT, 'bin', 'sluice.js'), 'executor'], /(Sluice executor running)/, { ...env, ADS_API_URL: sim.url, SLUICE_METRICS_PORT: '0', ...o.executorEnv });
   const projector = o.project ? await startChildServer([join(ROOT, 'bin', 'sluice.js'), 'projector'], /(Sluice projector running)/, { ...env, SLUICE_PROJECTOR_METRICS_PORT: '0' }) : undefined;
   const kafka = createKafka({ config: config.kafka, logger });
-  const serde = await createSerde(createRegistryClient(config.registry.url), producer.topics);
+  const serde = await createSerde(createRegistryClient(config.registry), producer.topics);
   const consumer = kafka.consumer({ groupId: `${prefix}bench-results` });
   try {
     const done = new Set<string>();

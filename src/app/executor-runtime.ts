@@ -10,18 +10,27 @@ import { ExecutorMetrics } from '../consumers/executor-metrics.js';
 import { Executor, type ExecutorSettings } from '../consumers/executor.js';
 import { openJobControlView } from '../consumers/job-control-view.js';
 import { createKafka } from '../kafka/client.js';
+import { checkKafkaAccess } from '../kafka/access-check.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { exporterFor, flushTracing, startTracing } from '../telemetry/tracing.js';
-import { serveMetrics } from '../telemetry/metrics-server.js';
+import { serveOps } from '../telemetry/ops-server.js';
+import { groupCheck, kafkaCheck, registryCheck, type ReadinessCheck } from '../telemetry/readiness.js';
 
-export interface ExecutorRuntime {
+/** The executor and what it opened, serving nothing (`sluice run` serves one port for all its parts). */
+export interface ExecutorParts {
   executor: Executor;
   metrics: ExecutorMetrics;
+  /** What /readyz asks of it: Kafka, the registry, its group. */
+  readiness: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+/** The executor process's parts with /metrics, /healthz and /readyz on their own port. */
+export interface ExecutorRuntime extends ExecutorParts {
   /** Where /metrics is served. */
   metricsUrl: string;
-  close(): Promise<void>;
 }
 
 export function executorSettings(config: Config, instanceId: string = randomUUID()): ExecutorSettings {
@@ -46,27 +55,39 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
 
 /** `api`: the client the lanes call; by default the one the configuration names (built here and closed with the runtime). */
 export async function openExecutorRuntime(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config), api?: ApiClient): Promise<ExecutorRuntime> {
+  const parts = await openExecutorParts(config, logger, settings, api);
+  const server = await serveOps(parts.metrics.registry, parts.readiness, config.api.host, config.executor.metricsPort);
+  logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsUrl: server.url }, 'executor started');
+  return {
+    ...parts,
+    metricsUrl: server.url,
+    async close() {
+      await server.close();
+      await parts.close();
+    },
+  };
+}
+
+export async function openExecutorParts(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config), api?: ApiClient): Promise<ExecutorParts> {
   startTracing('sluice-executor', () => exporterFor(config.tracing));
+  await checkKafkaAccess(config.kafka);
   const kafka = createKafka({ config: config.kafka, logger });
   const admin = kafka.admin();
   await admin.connect();
   const topics = topicSpecs(config.kafka);
   await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
-  const serde = await createSerde(createRegistryClient(config.registry.url), topics);
+  const serde = await createSerde(createRegistryClient(config.registry), topics);
   const catalogue = amazonCatalogue();
   const client = api ?? configuredAdsApiClient(config, catalogue);
   const control = await openJobControlView({ kafka, admin, serde, topics, logger, groupPrefix: settings.groupId });
   const metrics = new ExecutorMetrics();
   const executor = new Executor({ kafka, admin, serde, topics, catalogue, api: client, control, metrics, logger, settings });
   await executor.start();
-  const server = await serveMetrics(metrics.registry, config.api.host, config.executor.metricsPort);
-  logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsUrl: server.url }, 'executor started');
   return {
     executor,
     metrics,
-    metricsUrl: server.url,
+    readiness: [kafkaCheck(admin), registryCheck(config.registry), groupCheck(settings.groupId, () => executor.inGroup)],
     async close() {
-      await server.close();
       await Promise.all([executor.stop(), control.close()]);
       await client.close();
       await admin.disconnect();

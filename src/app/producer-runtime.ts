@@ -10,6 +10,7 @@ import { createSubmittedJobs, type SubmittedJobs } from '../db/submitted-jobs.js
 import { createApiTokens, type ApiTokens } from '../db/api-tokens.js';
 import { createAuditLog, type AuditLog } from '../db/audit-log.js';
 import { createKafka } from '../kafka/client.js';
+import { checkKafkaAccess } from '../kafka/access-check.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs, type Topics } from '../kafka/topics.js';
 import { createJobControl, type JobControl } from '../producers/job-control.js';
@@ -69,13 +70,14 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
   await ensureDatabase(config.database.url);
   await migrate(config.database.url, logger);
   const pool = createPool({ url: config.database.url, applicationName: 'sluice-producer', logger });
+  await checkKafkaAccess(config.kafka);
   const kafka = createKafka({ config: config.kafka, logger });
   const admin = kafka.admin();
   try {
     await admin.connect();
     const topics = topicSpecs(config.kafka);
     await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
-    const serde = await createSerde(createRegistryClient(config.registry.url), topics);
+    const serde = await createSerde(createRegistryClient(config.registry), topics);
     const catalogue = amazonCatalogue();
     const ads = configuredAdsApiClient(config, catalogue);
     const rates = config.executor;

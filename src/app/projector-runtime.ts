@@ -5,6 +5,7 @@ import { ensureDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { createKafka } from '../kafka/client.js';
+import { checkKafkaAccess } from '../kafka/access-check.js';
 import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs } from '../kafka/topics.js';
 import { committedEnds } from '../kafka/read-positions.js';
@@ -12,13 +13,22 @@ import { Projector } from '../projections/projector.js';
 import { ProjectorMetrics } from '../projections/projector-metrics.js';
 import { holdProjectorLock, type HeldLock } from '../projections/rebuild-lock.js';
 import type { Logger } from '../telemetry/logger.js';
-import { serveMetrics } from '../telemetry/metrics-server.js';
+import { serveOps } from '../telemetry/ops-server.js';
+import { groupCheck, kafkaCheck, postgresCheck, registryCheck, type ReadinessCheck } from '../telemetry/readiness.js';
 
-export interface ProjectorRuntime {
+/** The projector and what it opened, serving nothing (`sluice run` serves one port for all its parts). */
+export interface ProjectorParts {
   pool: Pool;
+  metrics: ProjectorMetrics;
+  /** What /readyz asks of it: Kafka, the registry, Postgres, its group. */
+  readiness: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+/** The projector process's parts with /metrics, /healthz and /readyz on their own port. */
+export interface ProjectorRuntime extends ProjectorParts {
   /** Where /metrics is served. */
   metricsUrl: string;
-  close(): Promise<void>;
 }
 
 export function projectorGroup(config: Config): string {
@@ -26,8 +36,23 @@ export function projectorGroup(config: Config): string {
 }
 
 export async function openProjectorRuntime(config: Config, logger: Logger): Promise<ProjectorRuntime> {
+  const parts = await openProjectorParts(config, logger);
+  const server = await serveOps(parts.metrics.registry, parts.readiness, config.api.host, config.projector.metricsPort);
+  logger.info({ groupId: projectorGroup(config), metricsUrl: server.url }, 'projector started');
+  return {
+    ...parts,
+    metricsUrl: server.url,
+    async close() {
+      await server.close();
+      await parts.close();
+    },
+  };
+}
+
+export async function openProjectorParts(config: Config, logger: Logger): Promise<ProjectorParts> {
   await ensureDatabase(config.database.url);
   await migrate(config.database.url, logger);
+  await checkKafkaAccess(config.kafka);
   const pool = createPool({ url: config.database.url, applicationName: 'sluice-projector', logger });
   const kafka = createKafka({ config: config.kafka, logger });
   // Kept open: each scrape of the consumer lag asks the brokers for the partitions' ends.
@@ -39,18 +64,16 @@ export async function openProjectorRuntime(config: Config, logger: Logger): Prom
     await admin.connect();
     const topics = topicSpecs(config.kafka);
     await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
-    const serde = await createSerde(createRegistryClient(config.registry.url), topics);
+    const serde = await createSerde(createRegistryClient(config.registry), topics);
     const metrics = new ProjectorMetrics(projectorGroup(config));
     const projector = new Projector({ kafka, pool, serde, topics, groupId: projectorGroup(config), sessionTimeoutMs: config.kafka.sessionTimeoutMs, logger, metrics });
     metrics.lagSource = async () => projector.lag(await committedEnds(admin, projector.topicNames));
     await projector.start();
-    const server = await serveMetrics(metrics.registry, config.api.host, config.projector.metricsPort);
-    logger.info({ groupId: projectorGroup(config), metricsUrl: server.url }, 'projector started');
     return {
       pool,
-      metricsUrl: server.url,
+      metrics,
+      readiness: [kafkaCheck(admin), registryCheck(config.registry), postgresCheck(pool), groupCheck(projectorGroup(config), () => projector.inGroup)],
       async close() {
-        await server.close();
         await projector.stop();
         await admin.disconnect();
         await lock?.release();

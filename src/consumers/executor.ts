@@ -101,6 +101,7 @@ export class Executor {
   private refillTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private releaseTimer: NodeJS.Timeout | undefined;
+  private joined = false;
   private readonly expired: ExpiredCommands;
   private readonly highWatermarks = new Map<number, number>();
   /** Bumped on every rebalance: a batch handler of an older generation stops taking records. */
@@ -172,6 +173,11 @@ export class Executor {
     });
   }
 
+  /** Whether its group has given it partitions (and it has not crashed since): what /readyz asks. */
+  get inGroup(): boolean {
+    return this.joined;
+  }
+
   async start(): Promise<void> {
     const { consumer, deps } = this;
     // A fetch of nothing but transaction markers never reaches takeBatch; its end still counts.
@@ -181,7 +187,9 @@ export class Executor {
     // The lease: renewed by every answered heartbeat, given up as soon as a rebalance starts.
     consumer.on(consumer.events.HEARTBEAT, () => this.lease.renew());
     consumer.on(consumer.events.REBALANCING, () => this.lease.giveUp());
+    consumer.on(consumer.events.CRASH, () => (this.joined = false));
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
       // Renewed only once the old generation's lanes have stopped: a zombie's rejoin must
       // not let the lanes of the generation it lost call the API again.
       this.lease.suspend();

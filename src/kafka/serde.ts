@@ -7,6 +7,7 @@ import avro from 'avsc';
 import type { TopicValues } from '../domain/events.js';
 import { assembleSchema, loadSchemaFiles } from './avro-schemas.js';
 import type { TopicRole, Topics } from './topics.js';
+import type { RegistryConfig } from '../config.js';
 
 export interface Serde {
   /** Synchronous: the schema is the one registered at start-up, already compiled. */
@@ -43,8 +44,8 @@ function withHeader(buffer: Buffer, schemaId: number): Buffer {
   return buffer;
 }
 
-export function createRegistryClient(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 5, initialRetryTimeInSecs: 0.2 } });
+export function createRegistryClient({ url, auth }: RegistryConfig): SchemaRegistry {
+  return new SchemaRegistry({ host: url, ...(auth ? { auth } : {}), retry: { retries: 5, initialRetryTimeInSecs: 0.2 } });
 }
 
 /** Registers every topic's value schema (idempotent: an unchanged schema keeps its id). */

@@ -41,6 +41,7 @@ export class Projector {
   private readonly offsetsGroup: string;
   /** How far it has read (for a rebuild to know when it is at the end). */
   readonly positions: ReadPositions;
+  private joined = false;
 
   constructor(private readonly o: ProjectorOptions) {
     this.consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 250, ...groupLiveness(o.sessionTimeoutMs) });
@@ -51,7 +52,9 @@ export class Projector {
 
   async start(): Promise<void> {
     const { consumer, o } = this;
+    consumer.on(consumer.events.CRASH, () => (this.joined = false));
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
       void this.seekToStored(payload.memberAssignment).catch((error: unknown) => o.logger.error({ err: error }, 'projector: seeking to stored offsets failed'));
     });
     await consumer.connect();
@@ -61,6 +64,11 @@ export class Projector {
 
   stop(): Promise<void> {
     return this.consumer.disconnect();
+  }
+
+  /** Whether its group has given it partitions (and it has not crashed since): what /readyz asks. */
+  get inGroup(): boolean {
+    return this.joined;
   }
 
   /**

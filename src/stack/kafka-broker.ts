@@ -95,7 +95,7 @@ export function serverProperties({ nodeId, clusterSize }: Pick<BrokerNode, 'node
   ].join('\n');
 }
 
-const LOG4J = `log4j.rootLogger=INFO, stdout
+export const LOG4J = `log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
 log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n

@@ -4,13 +4,15 @@
 // `down` stops exactly the processes it started.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.js';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Config, KafkaSecurity } from '../config.js';
 import { ensureDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { countLiveBrokers } from '../kafka/client.js';
 import type { Logger } from '../telemetry/logger.js';
 import { artifactPaths, ensureArtifacts } from './artifacts.js';
-import { brokerProcess, prepareBroker, type BrokerNode } from './kafka-broker.js';
+import { brokerProcess, LOG4J, prepareBroker, type BrokerNode } from './kafka-broker.js';
+import { prepareSecureBroker, SECURE_BROKER_HOST, SECURE_SASL_PORT, SECURE_USER, secureBrokerFiles, secureBrokerProcess, type SecureBroker, type SecureBrokerFiles } from './secure-broker.js';
 import { runningPid, startDetached, stopProcess, type ManagedProcess, type StartSpec } from './process-supervisor.js';
 import { LOCAL_REGISTRY_HEALTH, registryIsReady, registryProcess } from './schema-registry.js';
 import { simulatorIsReady, simulatorProcess } from './simulator-process.js';
@@ -32,10 +34,15 @@ export interface UpResult {
 
 const HEALTH_TIMEOUT_MS = 120_000;
 
-export async function stackUp(config: Config, logger: Logger): Promise<UpResult> {
+export interface UpOptions {
+  /** Also the TLS-only broker (SASL_SSL and mTLS listeners) of `stack up --secure`. */
+  secure?: boolean;
+}
+
+export async function stackUp(config: Config, logger: Logger, options: UpOptions = {}): Promise<UpResult> {
   const result: UpResult = { started: [], reused: [], migrationsApplied: [] };
   const { external } = config.stack;
-  const needsJvm = !external.kafka || !external.registry;
+  const needsJvm = !external.kafka || !external.registry || options.secure;
   const artifacts = needsJvm ? await ensureArtifacts(config.stack.cacheDir, (m) => logger.info(m)) : undefined;
 
   const waits: Promise<void>[] = [];
@@ -55,6 +62,22 @@ export async function stackUp(config: Config, logger: Logger): Promise<UpResult>
         result.started.push(spec.name);
       }
       waits.push(waitFor(`kafka (${nodes.length} brokers)`, async () => (await countLiveBrokers(config.kafka.brokers)) === nodes.length, nodes.map(brokerProcess)));
+    }
+  }
+  if (options.secure && artifacts) {
+    const broker = secureBroker(config, artifacts.kafkaLibs);
+    const spec = secureBrokerProcess(broker);
+    // Its CA and password exist once it was prepared: before that, nothing of ours answers.
+    const answers = async () => existsSync(secureBrokerFilesOf(config).caFile) && (await countLiveBrokers(secureBrokerEnv(config).KAFKA_BROKERS.split(','), secureBrokerSecurity(config))) === 1;
+    if (await answers()) {
+      result.reused.push(spec.name);
+    } else {
+      if (runningPid(spec) === undefined) {
+        await prepareSecureBroker(broker, LOG4J);
+        startService(spec, logger);
+        result.started.push(spec.name);
+      }
+      waits.push(waitFor(spec.name, answers, [spec]));
     }
   }
   if (!external.registry && artifacts) {
@@ -149,7 +172,31 @@ function ourProcesses(config: Config): ManagedProcess[] {
   const { kafkaLibs, registryJar } = artifactPaths(config.stack.cacheDir);
   const single = brokerNodes({ ...config, stack: { ...config.stack, brokerCount: 1 } }, kafkaLibs);
   const triple = brokerNodes({ ...config, stack: { ...config.stack, brokerCount: 3 } }, kafkaLibs);
-  return [...single, ...triple].map(brokerProcess).concat(registryProcess(registryJar, config.stack.dir), simulatorProcess(config.stack.dir));
+  return [...single, ...triple].map(brokerProcess).concat(secureBrokerProcess(secureBroker(config, kafkaLibs)), registryProcess(registryJar, config.stack.dir), simulatorProcess(config.stack.dir));
+}
+
+function secureBroker(config: Config, kafkaLibs: string): SecureBroker {
+  return { dir: join(config.stack.dir, 'kafka-secure'), kafkaLibs };
+}
+
+/** The secure local broker's CA, client certificate and password files. */
+export function secureBrokerFilesOf(config: Config): SecureBrokerFiles {
+  return secureBrokerFiles(secureBroker(config, '').dir);
+}
+
+/**
+ * What a Sluice process needs in its environment to use the secure local broker (SCRAM-SHA-512
+ * over TLS): the same variables a managed cluster takes. Its password is made on the first start.
+ */
+export function secureBrokerEnv(config: Config): { KAFKA_BROKERS: string; KAFKA_SSL: 'true'; KAFKA_SSL_CA_FILE: string; KAFKA_SASL_MECHANISM: 'scram-sha-512'; KAFKA_SASL_USERNAME: string; KAFKA_SASL_PASSWORD: string } {
+  const files = secureBrokerFilesOf(config);
+  const password = existsSync(files.passwordFile) ? readFileSync(files.passwordFile, 'utf8').trim() : '';
+  return { KAFKA_BROKERS: `${SECURE_BROKER_HOST}:${SECURE_SASL_PORT}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: files.caFile, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: SECURE_USER, KAFKA_SASL_PASSWORD: password };
+}
+
+function secureBrokerSecurity(config: Config): KafkaSecurity {
+  const env = secureBrokerEnv(config);
+  return { tls: { caFile: env.KAFKA_SSL_CA_FILE }, sasl: { mechanism: 'scram-sha-512', username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } };
 }
 
 // A single node and a 3-node cluster keep separate data: their metadata is not compatible.

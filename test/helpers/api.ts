@@ -57,7 +57,7 @@ export async function openKafkaReader(config: Config, runtime: ProducerRuntime):
   const kafka = createKafka({ config: config.kafka, logger: testLogger() });
   const admin = kafka.admin();
   await admin.connect();
-  const serde = await createSerde(createRegistryClient(config.registry.url), runtime.topics);
+  const serde = await createSerde(createRegistryClient(config.registry), runtime.topics);
   return { kafka, admin, serde, close: () => admin.disconnect() };
 }
 

@@ -26,7 +26,7 @@ beforeAll(async () => {
   await admin.connect();
   topics = topicSpecs(config.kafka);
   await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
-  serde = await createSerde(createRegistryClient(config.registry.url), topics);
+  serde = await createSerde(createRegistryClient(config.registry), topics);
 });
 
 afterAll(async () => {
@@ -97,13 +97,13 @@ describe('events on the wire', () => {
   });
 
   it('re-registering unchanged schemas keeps their ids', async () => {
-    const again = await createSerde(createRegistryClient(config.registry.url), topics);
+    const again = await createSerde(createRegistryClient(config.registry), topics);
     expect(again.schemaIds).toEqual(serde.schemaIds);
   });
 });
 
 describe('schema evolution', () => {
-  const registry = () => createRegistryClient(config.registry.url);
+  const registry = () => createRegistryClient(config.registry);
   const itemRequested = () => assembleSchema('sluice.ItemRequested') as { fields: object[] };
 
   it('refuses a change that breaks BACKWARD compatibility', async () => {

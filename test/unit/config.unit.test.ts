@@ -27,4 +27,20 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/SLUICE_ITEM_PARTITIONS[\s\S]*DATABASE_URL[\s\S]*SLUICE_STACK_BROKERS|DATABASE_URL[\s\S]*SLUICE_ITEM_PARTITIONS/);
   });
+
+  it('reads Kafka TLS and SASL settings, and registry basic auth', () => {
+    const config = loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/ca.pem', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', SCHEMA_REGISTRY_USERNAME: 'key', SCHEMA_REGISTRY_PASSWORD: 'secret' });
+    expect(config.kafka.security).toEqual({ tls: { caFile: '/etc/ca.pem' }, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
+    expect(config.registry.auth).toEqual({ username: 'key', password: 'secret' });
+    expect(loadConfig({}).kafka.security).toEqual({});
+    expect(loadConfig({ KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_OAUTHBEARER_PROVIDER: 'token.mjs' }).kafka.security.sasl).toEqual({ mechanism: 'oauthbearer', tokenProviderModule: expect.stringMatching(/\/token\.mjs$/) });
+  });
+
+  it('names every missing partner of a security setting at once', () => {
+    expect(() => loadConfig({ KAFKA_SSL_CERT_FILE: 'c.pem', KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SSL: must be true[\s\S]*KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE[\s\S]*KAFKA_SASL_USERNAME: required[\s\S]*KAFKA_SASL_PASSWORD: required/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'oauthbearer' })).toThrow(/KAFKA_SASL_OAUTHBEARER_PROVIDER: required/);
+    expect(() => loadConfig({ KAFKA_SASL_PASSWORD: 'p' })).toThrow(/KAFKA_SASL_MECHANISM: required/);
+    expect(() => loadConfig({ SCHEMA_REGISTRY_USERNAME: 'key' })).toThrow(/basic auth needs both/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM/);
+  });
 });

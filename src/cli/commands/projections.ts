@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { projectorGroup } from '../../app/projector-runtime.js';
 import { createKafka } from '../../kafka/client.js';
+import { checkKafkaAccess } from '../../kafka/access-check.js';
 import { createRegistryClient, createSerde } from '../../kafka/serde.js';
 import { topicSpecs } from '../../kafka/topics.js';
 import { rebuildProjections } from '../../projections/rebuild.js';
@@ -53,13 +54,14 @@ export function registerProjectionCommands(program: Command): void {
     .description('replay the topics into fresh tables and swap them in (stop the projectors first)')
     .action(async () => {
       const { config, logger } = cliContext();
+      await checkKafkaAccess(config.kafka);
       const kafka = createKafka({ config: config.kafka, logger });
       const admin = kafka.admin();
       await admin.connect();
       const bar = new cliProgress.SingleBar({ format: ' rebuilding | {value} records projected', hideCursor: true }, cliProgress.Presets.shades_classic);
       try {
         const topics = topicSpecs(config.kafka);
-        const serde = await createSerde(createRegistryClient(config.registry.url), topics);
+        const serde = await createSerde(createRegistryClient(config.registry), topics);
         bar.start(0, 0);
         const result = await rebuildProjections({ kafka, admin, serde, topics, databaseUrl: config.database.url, projectorGroup: projectorGroup(config), logger, onProgress: (n) => bar.update(n) });
         bar.stop();

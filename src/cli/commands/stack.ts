@@ -1,6 +1,6 @@
 // `sluice stack up|down|status`: the local Kafka, schema registry and database.
 import type { Command } from 'commander';
-import { stackDown, stackStatus, stackUp } from '../../stack/local-stack.js';
+import { secureBrokerEnv, secureBrokerFilesOf, stackDown, stackStatus, stackUp } from '../../stack/local-stack.js';
 import { cliContext } from '../context.js';
 
 export function registerStackCommands(program: Command): void {
@@ -10,16 +10,23 @@ export function registerStackCommands(program: Command): void {
     .command('up')
     .description('start Kafka, the schema registry and the database (reuses what already runs)')
     .option('--brokers <n>', 'Kafka brokers: 1, or 3 for a replicated cluster')
-    .action(async (opts: { brokers?: string }) => {
+    .option('--secure', 'also a TLS-only broker (SASL_SSL with SCRAM users, and mTLS) to try secured settings against')
+    .action(async (opts: { brokers?: string; secure?: boolean }) => {
       const env = opts.brokers ? { ...process.env, SLUICE_STACK_BROKERS: opts.brokers } : process.env;
       const { config, logger } = cliContext(env);
       const began = Date.now();
-      const result = await stackUp(config, logger);
+      const result = await stackUp(config, logger, { secure: opts.secure });
       const seconds = ((Date.now() - began) / 1000).toFixed(1);
       console.log(`stack up in ${seconds} s`);
       console.log(`  started: ${result.started.join(', ') || 'nothing'}`);
       console.log(`  reused:  ${result.reused.join(', ') || 'nothing'}`);
       console.log(`  kafka ${config.kafka.brokers.join(',')}  registry ${config.registry.url}  simulator ${config.simulator.url}  database ${redactPassword(config.database.url)}`);
+      if (opts.secure) {
+        console.log('  the secure broker, for any sluice command (the password file is readable by this user only):');
+        const { KAFKA_SASL_PASSWORD: _secret, ...shown } = secureBrokerEnv(config);
+        for (const [name, value] of Object.entries(shown)) console.log(`    export ${name}=${value}`);
+        console.log(`    export KAFKA_SASL_PASSWORD=$(cat ${secureBrokerFilesOf(config).passwordFile})`);
+      }
     });
 
   stack
