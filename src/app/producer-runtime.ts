@@ -25,6 +25,7 @@ import { deadLetterQueries, type DeadLetterQueries } from '../projections/dead-l
 import { projectionMetrics } from '../projections/projection-metrics.js';
 import { projectionErrors, type ProjectionErrors } from '../projections/projection-errors.js';
 import type { Registry } from 'prom-client';
+import { kafkaCheck, postgresCheck, registryCheck, type ReadinessCheck } from '../telemetry/readiness.js';
 import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/dead-letter-replay.js';
 import { createJobVerifier, type JobVerifier } from '../producers/job-verification.js';
 import { createJobReverter, type JobReverter } from '../producers/job-revert.js';
@@ -61,6 +62,8 @@ export interface ProducerRuntime {
   audit: AuditLog;
   /** Gauges read from the projections on each scrape (served on the api's /metrics). */
   metrics: Registry;
+  /** What the api's /readyz asks: Kafka, the registry, Postgres. */
+  readiness: ReadinessCheck[];
   close(): Promise<void>;
 }
 
@@ -114,6 +117,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       tokens: createApiTokens(pool),
       audit: createAuditLog(pool),
       metrics,
+      readiness: [kafkaCheck(admin), registryCheck(config.registry), postgresCheck(pool)],
       async close() {
         await ads.close();
         await admin.disconnect();

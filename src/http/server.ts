@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
+import { readinessOf, type ReadinessCheck } from '../telemetry/readiness.js';
 import type { ProducerRuntime } from '../app/producer-runtime.js';
 import { instantProblem } from '../domain/instants.js';
 import { findUnstorable } from '../domain/storable-text.js';
@@ -34,6 +35,8 @@ export interface ApiServerOptions {
   streamsPerToken?: number;
   /** When set, /metrics needs this bearer token. */
   metricsToken?: string;
+  /** More of this process's parts (`sluice run`: its executor and projector): their metrics on /metrics, their checks in /readyz. */
+  alongside?: { metrics: Registry; readiness: ReadinessCheck[] }[];
 }
 
 const SMALL_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -47,7 +50,7 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
-export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024, requestsPerMinute, authFailuresPerMinute = 60, streamsPerToken = 5, metricsToken }: ApiServerOptions): Promise<FastifyInstance> {
+export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024, requestsPerMinute, authFailuresPerMinute = 60, streamsPerToken = 5, metricsToken, alongside = [] }: ApiServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
     // Every other JSON body (control, replay, tokens) is small and parsed in the request's turn.
@@ -103,12 +106,19 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  const checks = [...runtime.readiness, ...alongside.flatMap((part) => part.readiness)];
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const readiness = await readinessOf(checks);
+    return reply.code(readiness.ready ? 200 : 503).send(readiness);
+  });
+  const registries = [runtime.metrics, ...alongside.map((part) => part.metrics)];
   // Counts across every tenant (no tenant's ids or labels): open to a scraper unless a token is set.
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     if (metricsToken && !bearerEquals(req.headers.authorization, metricsToken)) {
       return reply.code(401).header('www-authenticate', 'Bearer realm="sluice-metrics"').send({ error: 'unauthenticated', message: 'GET /metrics needs the configured metrics token (SLUICE_METRICS_TOKEN)' });
     }
-    return reply.type(runtime.metrics.contentType).send(await runtime.metrics.metrics());
+    const texts = await Promise.all(registries.map((registry) => registry.metrics()));
+    return reply.type(runtime.metrics.contentType).send(texts.join('\n'));
   });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {

@@ -1,8 +1,9 @@
 // `sluice api`: the HTTP API process (submit, control; queries arrive with the projections).
 import type { Command } from 'commander';
-import { openProducerRuntime } from '../../app/producer-runtime.js';
+import { openProducerRuntime, type ProducerRuntime } from '../../app/producer-runtime.js';
+import type { Config } from '../../config.js';
 import { buildApiServer } from '../../http/server.js';
-import { createLogger } from '../../telemetry/logger.js';
+import { createLogger, type Logger } from '../../telemetry/logger.js';
 import { cliContext, closeOnSignals } from '../context.js';
 
 export function registerApiCommand(program: Command): void {
@@ -17,16 +18,29 @@ export function registerApiCommand(program: Command): void {
       const app = await buildApiServer({ runtime, logger, requestsPerMinute: config.api.requestsPerMinute, authFailuresPerMinute: config.api.authFailuresPerMinute, streamsPerToken: config.api.streamsPerToken, metricsToken: config.api.metricsToken });
       const address = await app.listen({ host: config.api.host, port: opts.port === undefined ? config.api.port : Number(opts.port) });
       console.log(`Sluice API on ${address} (OpenAPI at ${address}/openapi.json)`);
-      // Finished jobs' control state leaves the control topic (executors stop holding it).
-      const release = setInterval(() => {
-        runtime.controlRelease.releaseFinished(config.api.controlReleaseAfterMs).catch((error: unknown) => logger.warn({ err: error }, 'releasing finished jobs\' control state failed; tried again in a minute'));
-      }, Math.min(60_000, config.api.controlReleaseAfterMs));
-      runtime.guard.start(config.api.jobGuardCheckMs);
+      const housekeeping = startApiHousekeeping(config, runtime, logger);
       closeOnSignals(async () => {
-        clearInterval(release);
-        await runtime.guard.stop();
+        await housekeeping.stop();
         await app.close();
         await runtime.close();
       });
     });
+}
+
+/**
+ * What the api process runs beside its routes: finished jobs' control state leaves the
+ * control topic (executors stop holding it), and the job guard gives canaries their
+ * verdicts and pauses jobs that fail.
+ */
+export function startApiHousekeeping(config: Config, runtime: ProducerRuntime, logger: Logger): { stop(): Promise<void> } {
+  const release = setInterval(() => {
+    runtime.controlRelease.releaseFinished(config.api.controlReleaseAfterMs).catch((error: unknown) => logger.warn({ err: error }, 'releasing finished jobs\' control state failed; tried again in a minute'));
+  }, Math.min(60_000, config.api.controlReleaseAfterMs));
+  runtime.guard.start(config.api.jobGuardCheckMs);
+  return {
+    async stop() {
+      clearInterval(release);
+      await runtime.guard.stop();
+    },
+  };
 }
