@@ -16,6 +16,7 @@ import { ensureTopics, topicSpecs, type Topics } from '../kafka/topics.js';
 import { createJobControl, type JobControl } from '../producers/job-control.js';
 import { createControlRelease, type ControlRelease } from '../producers/control-release.js';
 import { createJobSubmitter, type JobSubmitter } from '../producers/job-submitter.js';
+import { createCommitMarkers, type CommitMarkers } from '../producers/commit-markers.js';
 import { DEFAULT_LIMITS, type SubmissionLimits } from '../producers/item-validation.js';
 import type { Logger } from '../telemetry/logger.js';
 import { exporterFor, flushTracing, startTracing } from '../telemetry/tracing.js';
@@ -39,6 +40,8 @@ export interface ProducerRuntime {
   control: JobControl;
   /** Removes finished jobs' state from the control topic (the api process runs it now and then). */
   controlRelease: ControlRelease;
+  /** Jobs' commit markers: the api process sweeps those dead submitters left. */
+  markers: CommitMarkers;
   topics: Topics;
   limits: SubmissionLimits;
   /** Jobs, progress, items and results as projected in Postgres. */
@@ -89,7 +92,8 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
     const metrics = projectionMetrics(pool, { pauseWarnMs: config.api.pauseWarnMs });
     const control = createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus });
     const verifier = createJobVerifier({ kafka, serde, topics, pool });
-    const submitter = createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger });
+    const markers = createCommitMarkers({ admin, topics, jobs, logger });
+    const submitter = createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, markers, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger });
     return {
       topics,
       limits,
@@ -107,6 +111,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
         api: ads,
       }),
       control,
+      markers,
       guard: createJobGuard({ pool, control, verifier, logger, pausedTotal: autoPauseCounter(metrics) }),
       controlRelease: createControlRelease({ kafka, admin, executorGroup: config.executor.groupId, topics, jobs, finishedStatus: queries.finishedStatus, logger }),
       queries,

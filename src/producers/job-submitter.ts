@@ -19,6 +19,7 @@ import type { SourceItem } from './item-sources.js';
 import { createItemSpool } from './item-spool.js';
 import { ErrorCollector, validateItem, type ItemError, type SubmissionLimits } from './item-validation.js';
 import type { SpooledRecord } from './item-spool.js';
+import type { CommitMarkers } from './commit-markers.js';
 import { inCanarySlice, itemCommand, jobCommitted, produceJob, settledCommit, underJobId } from './job-transaction.js';
 
 export interface JobRequest {
@@ -56,6 +57,8 @@ export interface JobSubmitterOptions {
   topics: Topics;
   catalogue: OperationCatalogue;
   jobs: SubmittedJobs;
+  /** Each job's commit marker, dropped once Postgres records the commit. */
+  markers: CommitMarkers;
   limits: SubmissionLimits;
   produceBatchSize: number;
   transactionTimeoutMs: number;
@@ -85,6 +88,11 @@ export function jobRequestProblems(request: JobRequest): { field: string; reason
 
 export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
   const { jobs, limits, logger } = options;
+  // Postgres holds the answer from here on: the marker is dropped.
+  const recordCommit = async (jobId: string) => {
+    await jobs.markCommitted(jobId);
+    await options.markers.drop(jobId);
+  };
   // A pending reservation older than this belongs to a submitter that died: by then the
   // broker has committed or aborted its transaction.
   const staleAfterMs = options.transactionTimeoutMs + Math.max(5_000, options.transactionTimeoutMs / 10);
@@ -147,7 +155,7 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
           if (existing.submission === 'committed') return { type: 'duplicate', jobId: existing.jobId, itemCount: existing.itemCount };
           if (Date.now() - existing.createdAt.getTime() < staleAfterMs) return { type: 'conflict', jobId: existing.jobId, reason: 'a submission with this Idempotency-Key is still under way' };
           if (await jobCommitted(options.admin, options.topics, existing.jobId)) {
-            await jobs.markCommitted(existing.jobId);
+            await recordCommit(existing.jobId);
             return { type: 'duplicate', jobId: existing.jobId, itemCount: existing.itemCount };
           }
           const takeover = await jobs.takeOver(existing.jobId, staleAfterMs);
@@ -182,19 +190,22 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
           // Taken over (or about to be): the taker owns the outcome now; touch nothing of it.
           if (!(await jobs.stillHolds(jobId, attemptId, staleAfterMs).catch(() => false))) throw error;
           // The commit's answer may be what was lost: ask Kafka before letting the key go.
-          const committed = await settledCommit(options.kafka, options.admin, options.topics, jobId, options.transactionTimeoutMs).catch((checkError: unknown) => {
-            logger.warn({ err: checkError, jobId }, 'could not tell whether the failed submission committed; its reservation is kept for a repeat to settle');
-            return undefined;
-          });
+          const committed = await settledCommit(options.kafka, options.admin, options.topics, jobId, options.transactionTimeoutMs)
+            // The marker's sweep may have recorded the commit (and dropped the marker) first.
+            .then(async (marked) => marked || (await jobs.find(request.tenantId, jobId))?.submission === 'committed')
+            .catch((checkError: unknown) => {
+              logger.warn({ err: checkError, jobId }, 'could not tell whether the failed submission committed; its reservation is kept for a repeat to settle');
+              return undefined;
+            });
           if (committed === true) {
             logger.warn({ err: error, jobId, tenantId: request.tenantId }, 'the submission failed after its transaction committed; the job stands');
-            await jobs.markCommitted(jobId);
+            await recordCommit(jobId);
             return { type: 'accepted', jobId, itemCount, profileCount, traceId: traceIdOf(traceparent) };
           }
           if (committed === false) await jobs.release(jobId, attemptId);
           throw error;
         }
-        await jobs.markCommitted(jobId);
+        await recordCommit(jobId);
         logger.info({ jobId, tenantId: request.tenantId, items: itemCount, profiles: profileCount, durationMs: Date.now() - started }, 'job submitted');
         return { type: 'accepted', jobId, itemCount, profileCount, traceId: traceIdOf(traceparent) };
       } catch (error) {

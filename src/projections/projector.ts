@@ -53,6 +53,15 @@ export class Projector {
   async start(): Promise<void> {
     const { consumer, o } = this;
     consumer.on(consumer.events.CRASH, () => (this.joined = false));
+    // After each batch's Postgres commit (and past a fetch of nothing but transaction
+    // markers) the position goes to Kafka too, so consumer-group lag tools see the
+    // projector. Informational: on assignment it seeks to the offsets Postgres holds.
+    if (this.offsetsGroup === o.groupId) {
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const next = String(Number(payload.lastOffset) + 1);
+        consumer.commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: next }]).catch((error: unknown) => o.logger.debug({ err: error, topic: payload.topic, partition: payload.partition }, 'projector: offset not committed to Kafka (informational; Postgres holds the truth)'));
+      });
+    }
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
       void this.seekToStored(payload.memberAssignment).catch((error: unknown) => o.logger.error({ err: error }, 'projector: seeking to stored offsets failed'));

@@ -29,12 +29,13 @@ export function registerApiCommand(program: Command): void {
 
 /**
  * What the api process runs beside its routes: finished jobs' control state leaves the
- * control topic (executors stop holding it), and the job guard gives canaries their
- * verdicts and pauses jobs that fail.
+ * control topic (executors stop holding it), commit markers dead submitters left are
+ * swept, and the job guard gives canaries their verdicts and pauses jobs that fail.
  */
 export function startApiHousekeeping(config: Config, runtime: ProducerRuntime, logger: Logger): { stop(): Promise<void> } {
   const release = setInterval(() => {
     runtime.controlRelease.releaseFinished(config.api.controlReleaseAfterMs).catch((error: unknown) => logger.warn({ err: error }, 'releasing finished jobs\' control state failed; tried again in a minute'));
+    runtime.markers.sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping commit markers failed; tried again in a minute'));
   }, Math.min(60_000, config.api.controlReleaseAfterMs));
   runtime.guard.start(config.api.jobGuardCheckMs);
   return {

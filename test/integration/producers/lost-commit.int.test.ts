@@ -6,7 +6,9 @@
 //   released the key, so the repeat made a second job and the first had no row;
 // - two submitters race: a slow original is taken over when its reservation goes stale,
 //   and fails (fenced) while the taker is still producing. Before, its release deleted
-//   the taker's row, so the job the taker committed answered pause with 404.
+//   the taker's row, so the job the taker committed answered pause with 404;
+// - no commit-marker group outlives the answer it holds (issue 19 point 6): before, every
+//   job left a consumer group of its own, showing lag 1 forever.
 import net from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +16,8 @@ import { openProducerRuntime, type ProducerRuntime } from '../../../src/app/prod
 import type { Config } from '../../../src/config.js';
 import { valueItems } from '../../../src/producers/item-sources.js';
 import { createJobSubmitter, type JobSubmitter } from '../../../src/producers/job-submitter.js';
+import { commitMarkerGroup } from '../../../src/producers/job-transaction.js';
+import type { SubmittedJobs } from '../../../src/db/submitted-jobs.js';
 import { openKafkaReader, type KafkaReader } from '../../helpers/api.js';
 import { createTestDatabase, testConfig, testLogger, type TestDatabase } from '../../helpers/services.js';
 import { readTopic } from '../../helpers/topic-reader.js';
@@ -60,8 +64,14 @@ function interceptedKafka(intercept: (apiKey: number, chunk: Buffer, write: Writ
   });
 }
 
-function submitterOver(kafka: Kafka, transactionTimeoutMs = TXN_TIMEOUT_MS): JobSubmitter {
-  return createJobSubmitter({ kafka, admin: reader.admin, serde: reader.serde, topics: runtime.topics, catalogue: runtime.catalogue, jobs: runtime.jobs, limits: runtime.limits, produceBatchSize: 500, transactionTimeoutMs, logger: testLogger() });
+function submitterOver(kafka: Kafka, transactionTimeoutMs = TXN_TIMEOUT_MS, jobs: SubmittedJobs = runtime.jobs): JobSubmitter {
+  return createJobSubmitter({ kafka, admin: reader.admin, serde: reader.serde, topics: runtime.topics, catalogue: runtime.catalogue, jobs, markers: runtime.markers, limits: runtime.limits, produceBatchSize: 500, transactionTimeoutMs, logger: testLogger() });
+}
+
+/** The commit-marker groups still in the cluster for this file's topics. */
+async function markerGroups(): Promise<string[]> {
+  const prefix = commitMarkerGroup(runtime.topics, '');
+  return (await reader.admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
 }
 
 const items = (n: number) => Array.from({ length: n }, (_, i) => ({ profileId: '1000000000001', payload: { keywordId: String(i + 1), bid: 1 } }));
@@ -120,3 +130,22 @@ it('an original taken over mid-produce leaves the taker its job: one job, contro
   expect(await runtime.submitter.submitJob(request('race'), valueItems(items(20)))).toEqual({ type: 'duplicate', jobId, itemCount: 20 });
   expect((await committedJobs()).filter((id) => !before.has(id))).toEqual([jobId]);
 }, 60_000);
+
+it('leaves no consumer group per job behind: a marker is dropped once Postgres records the commit, and one a dead submitter left is swept', async () => {
+  // The jobs above (one of them through a lost commit answer) left none.
+  expect(await markerGroups()).toEqual([]);
+  // A submitter that dies between its commit and recording it: Postgres refuses the record.
+  const dying: SubmittedJobs = { ...runtime.jobs, markCommitted: () => Promise.reject(new Error('the submitter died here')) };
+  await expect(submitterOver(reader.kafka, TXN_TIMEOUT_MS, dying).submitJob(request('dies-after-commit'), valueItems(items(10)))).rejects.toThrow(/died here/);
+  const [left] = await markerGroups();
+  expect(left).toBeDefined();
+  const jobId = left!.slice(commitMarkerGroup(runtime.topics, '').length);
+  expect((await runtime.jobs.find('lost', jobId))?.submission).toBe('pending');
+
+  expect(await runtime.markers.sweep()).toBe(1);
+  expect(await markerGroups()).toEqual([]);
+  // The sweep recorded what the marker said: the repeat answers with the job, not a second one.
+  expect((await runtime.jobs.find('lost', jobId))?.submission).toBe('committed');
+  expect(await runtime.submitter.submitJob(request('dies-after-commit'), valueItems(items(10)))).toEqual({ type: 'duplicate', jobId, itemCount: 10 });
+  expect((await committedJobs()).filter((id) => id === jobId)).toHaveLength(1);
+});
