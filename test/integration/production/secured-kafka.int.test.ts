@@ -21,21 +21,24 @@ import { stopProcess } from '../../../src/stack/process-supervisor.js';
 import { SECURE_BROKER_HOST, SECURE_MTLS_PORT, secureBrokerProcess } from '../../../src/stack/secure-broker.js';
 import { openGuardedPipeline, waitForProgress } from '../../helpers/job-progress.js';
 import { keywordUpdates } from '../../helpers/pipeline.js';
-import { testConfig, testLogger } from '../../helpers/services.js';
+import { createTestDatabase, testConfig, testLogger, type TestDatabase } from '../../helpers/services.js';
 import { processEnv, runSluice } from '../../helpers/sluice-process.js';
 
 let base: Config;
 let secure: ReturnType<typeof secureBrokerEnv>;
 let startedHere = false;
+let db: TestDatabase;
 
 beforeAll(async () => {
   base = testConfig();
+  db = await createTestDatabase(base);
   const { started } = await stackUp(base, testLogger(), { secure: true });
   startedHere = started.includes('kafka-secure');
   secure = secureBrokerEnv(base);
 }, 180_000);
 
 afterAll(async () => {
+  await db?.drop();
   // Only the secure broker, and only if this file started it: the rest is the run's.
   if (startedHere) await stopSecureBroker();
 });
@@ -48,6 +51,15 @@ async function stopSecureBroker(): Promise<void> {
 const configWith = (env: Record<string, string>) => loadConfig({ ...processEnv(base), SLUICE_LOG_LEVEL: 'warn', ...env });
 
 const PROFILES = [0, 1, 2].map((i) => generatedProfileId('NA', i));
+
+// First: on a fresh stack (CI's) the demo is the broker's first client, when its
+// coordinators are still loading.
+it('runs the demo over it with nothing but environment variables, quietly (no ERROR line from a fresh broker\'s passing states)', async () => {
+  const demo = await runSluice(['demo'], { ...processEnv(base), ...secure });
+  expect(demo.code, demo.stderr.slice(-2_000)).toBe(0);
+  expect(demo.stdout).toMatch(/^job \S+: completed/m);
+  expect(demo.stdout + demo.stderr).not.toMatch(/"level":50/);
+}, 180_000);
 
 it('runs a whole job over SASL_SSL with SCRAM-SHA-512: every item lands and is projected', async () => {
   const pipeline = await openGuardedPipeline({
