@@ -15,7 +15,7 @@ import { createRegistryClient, createSerde } from '../kafka/serde.js';
 import { ensureTopics, topicSpecs } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { exporterFor, flushTracing, startTracing } from '../telemetry/tracing.js';
-import { serveOps } from '../telemetry/ops-server.js';
+import { withOpsServer } from '../telemetry/ops-server.js';
 import { groupCheck, kafkaCheck, registryCheck, type ReadinessCheck } from '../telemetry/readiness.js';
 
 /** The executor and what it opened, serving nothing (`sluice run` serves one port for all its parts). */
@@ -55,17 +55,9 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
 
 /** `api`: the client the lanes call; by default the one the configuration names (built here and closed with the runtime). */
 export async function openExecutorRuntime(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config), api?: ApiClient): Promise<ExecutorRuntime> {
-  const parts = await openExecutorParts(config, logger, settings, api);
-  const server = await serveOps(parts.metrics.registry, parts.readiness, config.api.host, config.executor.metricsPort);
-  logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsUrl: server.url }, 'executor started');
-  return {
-    ...parts,
-    metricsUrl: server.url,
-    async close() {
-      await server.close();
-      await parts.close();
-    },
-  };
+  const runtime = await withOpsServer(await openExecutorParts(config, logger, settings, api), config.api.host, config.executor.metricsPort);
+  logger.info({ groupId: settings.groupId, instanceId: settings.instanceId, metricsUrl: runtime.metricsUrl }, 'executor started');
+  return runtime;
 }
 
 export async function openExecutorParts(config: Config, logger: Logger, settings: ExecutorSettings = executorSettings(config), api?: ApiClient): Promise<ExecutorParts> {

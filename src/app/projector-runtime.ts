@@ -13,7 +13,7 @@ import { Projector } from '../projections/projector.js';
 import { ProjectorMetrics } from '../projections/projector-metrics.js';
 import { holdProjectorLock, type HeldLock } from '../projections/rebuild-lock.js';
 import type { Logger } from '../telemetry/logger.js';
-import { serveOps } from '../telemetry/ops-server.js';
+import { withOpsServer } from '../telemetry/ops-server.js';
 import { groupCheck, kafkaCheck, postgresCheck, registryCheck, type ReadinessCheck } from '../telemetry/readiness.js';
 
 /** The projector and what it opened, serving nothing (`sluice run` serves one port for all its parts). */
@@ -36,17 +36,9 @@ export function projectorGroup(config: Config): string {
 }
 
 export async function openProjectorRuntime(config: Config, logger: Logger): Promise<ProjectorRuntime> {
-  const parts = await openProjectorParts(config, logger);
-  const server = await serveOps(parts.metrics.registry, parts.readiness, config.api.host, config.projector.metricsPort);
-  logger.info({ groupId: projectorGroup(config), metricsUrl: server.url }, 'projector started');
-  return {
-    ...parts,
-    metricsUrl: server.url,
-    async close() {
-      await server.close();
-      await parts.close();
-    },
-  };
+  const runtime = await withOpsServer(await openProjectorParts(config, logger), config.api.host, config.projector.metricsPort);
+  logger.info({ groupId: projectorGroup(config), metricsUrl: runtime.metricsUrl }, 'projector started');
+  return runtime;
 }
 
 export async function openProjectorParts(config: Config, logger: Logger): Promise<ProjectorParts> {

@@ -31,3 +31,23 @@ export async function serveOps(registry: Registry, checks: readonly ReadinessChe
   const { port: bound } = server.address() as AddressInfo;
   return { url: `http://${host}:${bound}/metrics`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+/** A process's parts: what its ops port serves, and how they close. */
+export interface ServedParts {
+  metrics: { registry: Registry };
+  readiness: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+/** The parts with their ops server on `port`; closing closes the server first. */
+export async function withOpsServer<P extends ServedParts>(parts: P, host: string, port: number): Promise<P & { metricsUrl: string }> {
+  const server = await serveOps(parts.metrics.registry, parts.readiness, host, port);
+  return {
+    ...parts,
+    metricsUrl: server.url,
+    async close() {
+      await server.close();
+      await parts.close();
+    },
+  };
+}

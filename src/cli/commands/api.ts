@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { openProducerRuntime, type ProducerRuntime } from '../../app/producer-runtime.js';
 import type { Config } from '../../config.js';
-import { buildApiServer } from '../../http/server.js';
+import { buildApiServer, type ApiServerOptions } from '../../http/server.js';
 import { createLogger, type Logger } from '../../telemetry/logger.js';
 import { cliContext, closeOnSignals } from '../context.js';
 
@@ -15,7 +15,7 @@ export function registerApiCommand(program: Command): void {
       const { config } = cliContext();
       const logger = createLogger({ level: config.logLevel, service: 'api' });
       const runtime = await openProducerRuntime(config, logger);
-      const app = await buildApiServer({ runtime, logger, requestsPerMinute: config.api.requestsPerMinute, authFailuresPerMinute: config.api.authFailuresPerMinute, streamsPerToken: config.api.streamsPerToken, metricsToken: config.api.metricsToken });
+      const app = await buildApiServer(apiServerOptions(config, runtime, logger));
       const address = await app.listen({ host: config.api.host, port: opts.port === undefined ? config.api.port : Number(opts.port) });
       console.log(`Sluice API on ${address} (OpenAPI at ${address}/openapi.json)`);
       const housekeeping = startApiHousekeeping(config, runtime, logger);
@@ -25,6 +25,12 @@ export function registerApiCommand(program: Command): void {
         await runtime.close();
       });
     });
+}
+
+/** The API server's options from the configuration (`alongside`: more parts of this process to serve). */
+export function apiServerOptions(config: Config, runtime: ProducerRuntime, logger: Logger, alongside: ApiServerOptions['alongside'] = []): ApiServerOptions {
+  const { requestsPerMinute, authFailuresPerMinute, streamsPerToken, metricsToken } = config.api;
+  return { runtime, logger, requestsPerMinute, authFailuresPerMinute, streamsPerToken, metricsToken, alongside };
 }
 
 /**

@@ -10,7 +10,7 @@ import { openProjectorParts } from '../../app/projector-runtime.js';
 import { buildApiServer } from '../../http/server.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { cliContext, closeOnSignals } from '../context.js';
-import { startApiHousekeeping } from './api.js';
+import { apiServerOptions, startApiHousekeeping } from './api.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -23,15 +23,12 @@ export function registerRunCommand(program: Command): void {
       const producer = await openProducerRuntime(config, logger);
       const projector = await openProjectorParts(config, logger.child({ part: 'projector' }));
       const executor = await openExecutorParts(config, logger.child({ part: 'executor' }));
-      const app = await buildApiServer({
-        runtime: producer,
-        logger,
-        requestsPerMinute: config.api.requestsPerMinute,
-        authFailuresPerMinute: config.api.authFailuresPerMinute,
-        streamsPerToken: config.api.streamsPerToken,
-        metricsToken: config.api.metricsToken,
-        alongside: [{ metrics: executor.metrics.registry, readiness: executor.readiness }, { metrics: projector.metrics.registry, readiness: projector.readiness }],
-      });
+      const app = await buildApiServer(
+        apiServerOptions(config, producer, logger, [
+          { metrics: executor.metrics.registry, readiness: executor.readiness },
+          { metrics: projector.metrics.registry, readiness: projector.readiness },
+        ]),
+      );
       const address = await app.listen({ host: config.api.host, port: opts.port === undefined ? config.api.port : Number(opts.port) });
       const housekeeping = startApiHousekeeping(config, producer, logger);
       console.log(`Sluice running: API on ${address} (OpenAPI at ${address}/openapi.json, metrics at ${address}/metrics), executor and projector in this process`);
