@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { TRACE_EXPORTERS, type TracingConfig } from './telemetry/tracing.js';
+import { secretKey, type SecretKeys } from './lib/sealed-secrets.js';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
@@ -65,6 +66,12 @@ const envSchema = z.object({
   SLUICE_METRICS_TOKEN: z.string().min(16).optional(),
   /** The Amazon Ads API: `amazon` for Amazon's regional hosts, or a base URL (the simulator's). Default: the simulator. */
   ADS_API_URL: z.union([z.literal('amazon'), z.url()]).optional(),
+  /** Whether tenants without Amazon credentials of their own use the ADS_API_* ones (a single-advertiser install, the simulator); `false` in a shared deployment. */
+  SLUICE_SHARED_ADS_CREDENTIALS: booleanFlag.default(true),
+  /** The key tenants' Amazon secrets are sealed with at rest: 32 bytes, base64. */
+  SLUICE_SECRETS_KEY: z.string().optional(),
+  /** Keys sealed secrets may still be under while a rotation runs (comma-separated, base64). */
+  SLUICE_SECRETS_PREVIOUS_KEYS: z.string().optional(),
   ADS_API_CLIENT_ID: z.string().min(1).default('sluice-dev-client'),
   ADS_API_CLIENT_SECRET: z.string().min(1).default('sluice-dev-secret'),
   ADS_API_REFRESH_TOKEN: z.string().min(1).default('sluice-dev-refresh-token'),
@@ -190,7 +197,16 @@ export interface Config {
   };
   submit: { maxItems: number; maxItemBytes: number; maxRequestBytes: number; transactionTimeoutMs: number };
   stack: StackConfig;
-  adsApi: { url: 'amazon' | string; connections: number; requestTimeoutMs: number; credentials: { clientId: string; clientSecret: string; refreshToken: string } };
+  adsApi: {
+    url: 'amazon' | string;
+    connections: number;
+    requestTimeoutMs: number;
+    /** The install's own credentials: for tenants without their own when `sharedCredentials`. */
+    credentials: { clientId: string; clientSecret: string; refreshToken: string };
+    sharedCredentials: boolean;
+  };
+  /** Keys that seal secrets at rest: `current` seals, every one opens. Absent: no secret can be stored. */
+  secretKeys: SecretKeys | undefined;
   executor: ExecutorConfig;
   projector: { metricsPort: number };
   tracing: TracingConfig;
@@ -273,7 +289,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       brokerCount,
       external: { kafka: e.KAFKA_BROKERS !== undefined, registry: e.SCHEMA_REGISTRY_URL !== undefined, simulator: e.SIMULATOR_URL !== undefined },
     },
-    adsApi: { url: e.ADS_API_URL ?? e.SIMULATOR_URL ?? LOCAL_SIMULATOR, connections: e.ADS_API_CONNECTIONS, requestTimeoutMs: e.ADS_API_TIMEOUT_MS, credentials: { clientId: e.ADS_API_CLIENT_ID, clientSecret: e.ADS_API_CLIENT_SECRET, refreshToken: e.ADS_API_REFRESH_TOKEN } },
+    adsApi: {
+      url: e.ADS_API_URL ?? e.SIMULATOR_URL ?? LOCAL_SIMULATOR,
+      connections: e.ADS_API_CONNECTIONS,
+      requestTimeoutMs: e.ADS_API_TIMEOUT_MS,
+      credentials: { clientId: e.ADS_API_CLIENT_ID, clientSecret: e.ADS_API_CLIENT_SECRET, refreshToken: e.ADS_API_REFRESH_TOKEN },
+      sharedCredentials: e.SLUICE_SHARED_ADS_CREDENTIALS,
+    },
+    secretKeys: secretKeysOf(e),
     executor: {
       groupId: e.SLUICE_EXECUTOR_GROUP ?? `${e.SLUICE_TOPIC_PREFIX}executor`,
       defaultRate: { ratePerSecond: e.SLUICE_PROFILE_RATE, burst: e.SLUICE_PROFILE_BURST ?? e.SLUICE_PROFILE_RATE, ceiling: e.SLUICE_PROFILE_RATE_CEILING ?? e.SLUICE_PROFILE_RATE },
@@ -324,6 +347,22 @@ function kafkaSecurity(e: Env): KafkaSecurity {
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const defined = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined));
   return { ...(e.KAFKA_SSL ? { tls: defined } : {}), ...(sasl ? { sasl } : {}) };
+}
+
+function secretKeysOf(e: Env): SecretKeys | undefined {
+  if (!e.SLUICE_SECRETS_KEY) {
+    if (e.SLUICE_SECRETS_PREVIOUS_KEYS) throw new ConfigError('invalid configuration:\n  SLUICE_SECRETS_KEY: required with SLUICE_SECRETS_PREVIOUS_KEYS (the key secrets are sealed with now)');
+    return undefined;
+  }
+  const parse = (name: string, text: string) => {
+    try {
+      return secretKey(text);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration:\n  ${name}: ${(error as Error).message}`);
+    }
+  };
+  const previous = (e.SLUICE_SECRETS_PREVIOUS_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => parse('SLUICE_SECRETS_PREVIOUS_KEYS', k));
+  return { current: parse('SLUICE_SECRETS_KEY', e.SLUICE_SECRETS_KEY), previous };
 }
 
 function registryAuth(e: Env): RegistryConfig['auth'] {

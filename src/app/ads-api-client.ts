@@ -2,16 +2,20 @@
 // base URL), and the marketplace of each profile its credentials reach: shared by the
 // executor (its calls) and the producer side (dry runs).
 import type { Config } from '../config.js';
+import type { AdsCredentials, TenantCredentials } from '../db/tenant-credentials.js';
+import type { ApiClient } from '../domain/api-client.js';
+import type { Logger } from '../telemetry/logger.js';
+import { createTenantApiClients } from './tenant-api-clients.js';
 import { createAdsApiClient, type AdsApiClient } from '../ads-api/client.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { amazonCatalogue, type AmazonOperation } from '../ads-api/operations.js';
 import { REGIONS, type Region } from '../ads-api/regions.js';
 
 /** The Ads API client the configuration names: Amazon's regional hosts, or a simulator's base URL. */
-export function configuredAdsApiClient(config: Config, catalogue: OperationCatalogue<AmazonOperation> = amazonCatalogue()): AdsApiClient {
+export function configuredAdsApiClient(config: Config, catalogue: OperationCatalogue<AmazonOperation> = amazonCatalogue(), credentials: AdsCredentials = config.adsApi.credentials): AdsApiClient {
   const base = config.adsApi.url;
   return createAdsApiClient({
-    credentials: config.adsApi.credentials,
+    credentials,
     catalogue,
     ...(base === 'amazon' ? {} : { hosts: Object.fromEntries(REGIONS.map((r) => [r, `${base}/${r.toLowerCase()}`])) as Record<Region, string>, tokenUrl: `${base}/auth/o2/token` }),
     maxEntitiesPerCall: config.executor.maxBatchSize,
@@ -30,4 +34,15 @@ export function profileMarketplaces(client: AdsApiClient, ttlMs = 5 * 60_000): (
     }
     return cached.map;
   };
+}
+
+/** The client the executor calls through: each tenant's own credentials, else (when allowed) the install's. */
+export function tenantRoutedApiClient(config: Config, credentials: TenantCredentials, catalogue: OperationCatalogue<AmazonOperation>, deps: { onRejected: () => void; logger: Logger }): ApiClient {
+  return createTenantApiClients({
+    credentials,
+    clientFor: (c) => configuredAdsApiClient(config, catalogue, c),
+    shared: config.adsApi.sharedCredentials ? configuredAdsApiClient(config, catalogue) : undefined,
+    refreshMs: 60_000,
+    ...deps,
+  });
 }

@@ -3,7 +3,11 @@
 // what it opened, in reverse order.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { configuredAdsApiClient } from './ads-api-client.js';
+import { tenantRoutedApiClient } from './ads-api-client.js';
+import { ensureDatabase } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { createTenantCredentials } from '../db/tenant-credentials.js';
 import { amazonCatalogue } from '../ads-api/operations.js';
 import type { ApiClient } from '../domain/api-client.js';
 import { ExecutorMetrics } from '../consumers/executor-metrics.js';
@@ -16,7 +20,7 @@ import { ensureTopics, topicSpecs } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { exporterFor, flushTracing, startTracing } from '../telemetry/tracing.js';
 import { withOpsServer } from '../telemetry/ops-server.js';
-import { groupCheck, kafkaCheck, registryCheck, type ReadinessCheck } from '../telemetry/readiness.js';
+import { groupCheck, kafkaCheck, postgresCheck, registryCheck, type ReadinessCheck } from '../telemetry/readiness.js';
 
 /** The executor and what it opened, serving nothing (`sluice run` serves one port for all its parts). */
 export interface ExecutorParts {
@@ -70,19 +74,24 @@ export async function openExecutorParts(config: Config, logger: Logger, settings
   await ensureTopics(admin, topics, config.kafka.replicationFactor, logger);
   const serde = await createSerde(createRegistryClient(config.registry), topics);
   const catalogue = amazonCatalogue();
-  const client = api ?? configuredAdsApiClient(config, catalogue);
-  const control = await openJobControlView({ kafka, admin, serde, topics, logger, groupPrefix: settings.groupId });
+  // Tenants' own Amazon credentials live in Postgres: the executor reads them from there.
+  await ensureDatabase(config.database.url);
+  await migrate(config.database.url, logger);
+  const pool = createPool({ url: config.database.url, max: 2, applicationName: 'sluice-executor', logger });
   const metrics = new ExecutorMetrics();
+  const client = api ?? tenantRoutedApiClient(config, createTenantCredentials(pool, config.secretKeys), catalogue, { onRejected: () => metrics.credentialsRejected.inc(), logger });
+  const control = await openJobControlView({ kafka, admin, serde, topics, logger, groupPrefix: settings.groupId });
   const executor = new Executor({ kafka, admin, serde, topics, catalogue, api: client, control, metrics, logger, settings });
   await executor.start();
   return {
     executor,
     metrics,
-    readiness: [kafkaCheck(admin), registryCheck(config.registry), groupCheck(settings.groupId, () => executor.inGroup)],
+    readiness: [kafkaCheck(admin), registryCheck(config.registry), postgresCheck(pool), groupCheck(settings.groupId, () => executor.inGroup)],
     async close() {
       await Promise.all([executor.stop(), control.close()]);
       await client.close();
       await admin.disconnect();
+      await pool.end();
       await flushTracing();
     },
   };

@@ -17,6 +17,9 @@ import { createJobControl, type JobControl } from '../producers/job-control.js';
 import { createControlRelease, type ControlRelease } from '../producers/control-release.js';
 import { createJobSubmitter, type JobSubmitter } from '../producers/job-submitter.js';
 import { createCommitMarkers, type CommitMarkers } from '../producers/commit-markers.js';
+import { createTenantCredentials, type TenantCredentials } from '../db/tenant-credentials.js';
+import { profileOwnership, type TenantProfiles } from '../producers/profile-ownership.js';
+import { createTenantAdsAuth, type TenantAdsAuth } from '../producers/tenant-ads-auth.js';
 import { DEFAULT_LIMITS, type SubmissionLimits } from '../producers/item-validation.js';
 import type { Logger } from '../telemetry/logger.js';
 import { exporterFor, flushTracing, startTracing } from '../telemetry/tracing.js';
@@ -31,7 +34,7 @@ import { createDeadLetterReplayer, type DeadLetterReplayer } from '../producers/
 import { createJobVerifier, type JobVerifier } from '../producers/job-verification.js';
 import { createJobReverter, type JobReverter } from '../producers/job-revert.js';
 import { createJobPreviewer, type JobPreviewer } from '../producers/job-preview.js';
-import { configuredAdsApiClient, profileMarketplaces } from './ads-api-client.js';
+import { configuredAdsApiClient, profileMarketplaces, tenantRoutedApiClient } from './ads-api-client.js';
 import { autoPauseCounter, createJobGuard, type JobGuard } from '../producers/job-guard.js';
 
 export interface ProducerRuntime {
@@ -42,6 +45,11 @@ export interface ProducerRuntime {
   controlRelease: ControlRelease;
   /** Jobs' commit markers: the api process sweeps those dead submitters left. */
   markers: CommitMarkers;
+  /** Which profiles each tenant may submit items for. */
+  tenantProfiles: (tenantId: string) => Promise<TenantProfiles>;
+  /** Tenants' own Amazon credentials: registered (tried first), listed, resealed. */
+  tenantAdsAuth: TenantAdsAuth;
+  tenantCredentials: TenantCredentials;
   topics: Topics;
   limits: SubmissionLimits;
   /** Jobs, progress, items and results as projected in Postgres. */
@@ -93,7 +101,11 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
     const control = createJobControl({ kafka, serde, topics, jobs, finishedStatus: queries.finishedStatus });
     const verifier = createJobVerifier({ kafka, serde, topics, pool });
     const markers = createCommitMarkers({ admin, topics, jobs, logger });
-    const submitter = createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, markers, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger });
+    const tenantCredentials = createTenantCredentials(pool, config.secretKeys);
+    const tenantProfiles = profileOwnership(tenantCredentials, config.adsApi.sharedCredentials);
+    // A preview reads current values with the tenant's own credentials, as its job will.
+    const previewReads = tenantRoutedApiClient(config, tenantCredentials, catalogue, { onRejected: () => undefined, logger });
+    const submitter = createJobSubmitter({ kafka, admin, serde, topics, catalogue, jobs, markers, tenantProfiles, limits, produceBatchSize: 5_000, transactionTimeoutMs: config.submit.transactionTimeoutMs, logger });
     return {
       topics,
       limits,
@@ -108,10 +120,13 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
         rateOf: (profileId) => ({ ...rates.defaultRate, ...rates.profileRates[profileId] }),
         maxBatchSize: config.executor.maxBatchSize,
         readBatches: config.executor.readBatches,
-        api: ads,
+        api: previewReads,
       }),
       control,
       markers,
+      tenantProfiles,
+      tenantAdsAuth: createTenantAdsAuth({ credentials: tenantCredentials, clientFor: (c) => configuredAdsApiClient(config, catalogue, c) }),
+      tenantCredentials,
       guard: createJobGuard({ pool, control, verifier, logger, pausedTotal: autoPauseCounter(metrics) }),
       controlRelease: createControlRelease({ kafka, admin, executorGroup: config.executor.groupId, topics, jobs, finishedStatus: queries.finishedStatus, logger }),
       queries,
@@ -125,6 +140,7 @@ export async function openProducerRuntime(config: Config, logger: Logger, overri
       readiness: [kafkaCheck(admin), registryCheck(config.registry), postgresCheck(pool)],
       async close() {
         await ads.close();
+        await previewReads.close();
         await admin.disconnect();
         await pool.end();
         await flushTracing();

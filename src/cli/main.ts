@@ -16,6 +16,7 @@ import { registerRunCommand } from './commands/run.js';
 import { registerSimulatorCommand } from './commands/simulator.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerSubmitCommand } from './commands/submit.js';
+import { registerTenantCommands } from './commands/tenants.js';
 import { registerAuditCommand, registerTokenCommands } from './commands/tokens.js';
 
 const program = new Command()
@@ -38,6 +39,7 @@ registerProjectionCommands(program);
 registerJobCommands(program);
 registerDlqCommands(program);
 registerTokenCommands(program);
+registerTenantCommands(program);
 registerAuditCommand(program);
 
 try {

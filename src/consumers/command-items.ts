@@ -33,8 +33,9 @@ export function workItemOf(command: ItemRequested, source: SourcePosition, trace
   return {
     ...workItemStub(command, source, trace),
     payload: check.value,
-    // A verification only reads: it shares calls with other verifications, never with writes.
-    batchKey: verifies ? `${op.batchKey}:verify` : op.batchKey,
+    // A call carries one tenant's credentials, so items of two tenants never share one; a
+    // verification only reads: it shares calls with other verifications, never with writes.
+    batchKey: `${command.tenantId}\u0000${op.batchKey}${verifies ? ':verify' : ''}`,
     entityKey: op.entityKey(check.value),
     maxBatchSize: op.maxBatchSize,
     fieldsSet: op.fieldsSet(check.value),

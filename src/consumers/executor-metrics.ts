@@ -13,6 +13,7 @@ export class ExecutorMetrics {
   readonly callSeconds = new Histogram({ name: 'sluice_executor_api_call_duration_seconds', help: 'API call latency by operation and kind (read, write)', labelNames: ['operation', 'kind'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly throttled = new Counter({ name: 'sluice_executor_throttled_total', help: 'Calls answered 429 (or with throttled entities)', registers: [this.registry] });
   readonly breakerState = new Gauge({ name: 'sluice_executor_breaker_state', help: 'Circuit breaker state per profile ("*": the whole API): 0 closed, 1 half-open, 2 open', labelNames: ['profile'], registers: [this.registry] });
+  readonly credentialsRejected = new Counter({ name: 'sluice_executor_tenant_credentials_rejected_total', help: "A tenant's Amazon credentials refused by Login with Amazon (invalid_grant): its items are dead-lettered until it sets new ones (the log names the tenant)", registers: [this.registry] });
   readonly laneErrors = new Counter({ name: 'sluice_executor_lane_errors_total', help: 'Unexpected errors in a lane (a bug, not an API answer): the batch was retried by the normal rules', registers: [this.registry] });
   readonly lanes = new Gauge({ name: 'sluice_executor_lanes', help: 'Profile lanes with work', registers: [this.registry] });
   readonly profileRate = new Gauge({ name: 'sluice_executor_profile_rate', help: 'Current adaptive call rate per profile (calls/s)', labelNames: ['profile'], registers: [this.registry] });

@@ -287,7 +287,7 @@ export class ProfileLane {
   private async guardedCall<R extends CallResult>(profileId: string, batch: WorkItem[], kind: 'read' | 'write', send: (request: BatchRequest) => Promise<R>): Promise<{ result: R; probe: boolean } | undefined> {
     const { ctx } = this;
     const operation = batch[0]!.command.operation;
-    const guarded = await ctx.breakers.run(profileId, () => send({ profileId, items: batch.map((i) => ({ operation: i.command.operation, payload: i.payload })) }));
+    const guarded = await ctx.breakers.run(profileId, () => send({ tenantId: batch[0]!.command.tenantId, profileId, items: batch.map((i) => ({ operation: i.command.operation, payload: i.payload })) }));
     if (guarded.type === 'open') return undefined; // the next turn waits for the breaker
     const { result } = guarded;
     if (ctx.logger.isLevelEnabled('debug')) {

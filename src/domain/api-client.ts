@@ -6,6 +6,8 @@ import type { Permanent, Throttled, Transient } from './errors.js';
 import type { FieldValues } from './field-values.js';
 
 export interface BatchRequest {
+  /** The tenant whose credentials the call carries (the install's own when absent). */
+  tenantId?: string;
   profileId: string;
   /**
    * Items whose operations share one batch key in the catalogue, in order; each payload

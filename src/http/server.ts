@@ -17,6 +17,7 @@ import { registerJobChangeRoutes } from './routes/job-changes.js';
 import { registerJobReadRoutes } from './routes/job-reads.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerTenantAdsAuthRoutes } from './routes/tenant-ads-auth.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerProjectionErrorRoutes } from './routes/projection-errors.js';
 import { registerAccessControl } from './access.js';
@@ -160,6 +161,7 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   registerJobReadRoutes(app, runtime.queries, { stillValid: runtime.tokens.stillValid, streamsPerToken });
   registerDeadLetterRoutes(app, runtime.deadLetters, runtime.replayer);
   registerTokenRoutes(app, runtime.tokens, runtime.jobs);
+  registerTenantAdsAuthRoutes(app, runtime.tenantAdsAuth, runtime.tenantCredentials);
   registerAuditRoutes(app, runtime.audit);
   registerProjectionErrorRoutes(app, runtime.projectionErrors);
   return app;

@@ -102,7 +102,7 @@ export function createJobPreviewer(deps: PreviewDeps): JobPreviewer {
         outOfBounds,
         estimate: estimate(valid.map((v) => v.item), deps, request.captureBefore ?? true),
       };
-      if (options.withCurrent) preview.current = await currentValues(valid.map((v) => v.item), marketplaces, deps);
+      if (options.withCurrent) preview.current = await currentValues(request.tenantId, valid.map((v) => v.item), marketplaces, deps);
       return preview;
     },
   };
@@ -166,7 +166,7 @@ function estimate(items: ValidItem[], deps: PreviewDeps, captureBefore: boolean)
 // profile's calls paced at its rate so a preview never takes the room a running job needs;
 // a few profiles at a time (the pace is per profile: one after another, a 900-profile
 // preview would wait 900 paces).
-async function currentValues(items: ValidItem[], marketplaces: Map<string, string>, deps: PreviewDeps): Promise<CurrentValues> {
+async function currentValues(tenantId: string, items: ValidItem[], marketplaces: Map<string, string>, deps: PreviewDeps): Promise<CurrentValues> {
   const groups = new Map<string, ValidItem[]>();
   for (const item of items) {
     const key = `${item.profileId}\u0000${deps.catalogue.get(item.operation)!.batchKey}`;
@@ -181,7 +181,7 @@ async function currentValues(items: ValidItem[], marketplaces: Map<string, strin
     for (let start = 0; start < group.length; start += deps.maxBatchSize) {
       if (start > 0) await sleep(pace);
       const chunk = group.slice(start, start + deps.maxBatchSize);
-      const read = await deps.api.read({ profileId, items: chunk.map((i) => ({ operation: i.operation, payload: i.payload })) });
+      const read = await deps.api.read({ tenantId, profileId, items: chunk.map((i) => ({ operation: i.operation, payload: i.payload })) });
       if (read.type === 'failed') throw read.error;
       read.values.forEach((current, i) => count(result, deps.catalogue.get(chunk[i]!.operation)!.fieldsSet(chunk[i]!.payload), current, boundsOf(marketplaces.get(profileId) ?? '')?.currency ?? '?'));
     }

@@ -20,6 +20,7 @@ import { createItemSpool } from './item-spool.js';
 import { ErrorCollector, validateItem, type ItemError, type SubmissionLimits } from './item-validation.js';
 import type { SpooledRecord } from './item-spool.js';
 import type { CommitMarkers } from './commit-markers.js';
+import type { TenantProfiles } from './profile-ownership.js';
 import { inCanarySlice, itemCommand, jobCommitted, produceJob, settledCommit, underJobId } from './job-transaction.js';
 
 export interface JobRequest {
@@ -59,6 +60,8 @@ export interface JobSubmitterOptions {
   jobs: SubmittedJobs;
   /** Each job's commit marker, dropped once Postgres records the commit. */
   markers: CommitMarkers;
+  /** Which profiles a tenant may submit items for. */
+  tenantProfiles: (tenantId: string) => Promise<TenantProfiles>;
   limits: SubmissionLimits;
   produceBatchSize: number;
   transactionTimeoutMs: number;
@@ -108,6 +111,8 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         // The job's own fields first: a job refused for its labels reads none of its items.
         errors.add(jobRequestProblems(request).map((p) => ({ index: -1, ...p })));
         if (errors.count > 0) return { type: 'rejected', errors: errors.errors, errorCount: errors.count };
+        const owned = await options.tenantProfiles(request.tenantId);
+        if (owned.type === 'refused') return { type: 'rejected', errors: [{ index: -1, field: 'tenantId', reason: owned.reason }], errorCount: 1 };
         const captureBefore = request.captureBefore ?? true;
         const autoPause = autoPauseOption.parse(request.autoPause ?? {});
         const canaryAsked = request.canary === undefined ? undefined : canaryRequest.parse(request.canary);
@@ -126,6 +131,11 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
           const checked = validateItem(source, request.operation, options.catalogue, limits);
           if (!checked.ok) {
             errors.add(checked.errors);
+            continue;
+          }
+          const notOwned = owned.refusal(checked.item.profileId);
+          if (notOwned) {
+            errors.add([{ index: source.index, field: 'profileId', reason: notOwned }]);
             continue;
           }
           if (errors.count === 0) {

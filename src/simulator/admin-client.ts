@@ -24,6 +24,11 @@ export class SimulatorAdmin {
     await this.json('POST', '/_admin/counters/reset');
   }
 
+  /** The client's refresh token is refused from now on (invalid_grant); its access tokens stop working. */
+  async revokeClient(clientId: string): Promise<void> {
+    await this.json('POST', `/_admin/clients/${encodeURIComponent(clientId)}/revoke`);
+  }
+
   async expireTokens(): Promise<void> {
     await this.json('POST', '/_admin/tokens/expire');
   }

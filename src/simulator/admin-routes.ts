@@ -25,6 +25,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SimulatorContext)
     return ctx.knobs.current;
   });
 
+  // An advertiser revokes an app's access: its refresh token answers invalid_grant from now on.
+  app.post('/_admin/clients/:clientId/revoke', async (req, reply) => {
+    const { clientId } = req.params as { clientId: string };
+    if (!ctx.issuer.revoke(clientId)) return reply.code(404).send({ error: `no client ${clientId}` });
+    return { ok: true };
+  });
+
   app.post('/_admin/tokens/expire', async () => {
     ctx.issuer.expireAll();
     return { ok: true };

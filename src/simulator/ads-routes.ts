@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Region } from './config.js';
-import { ENTITY_META, ENTITY_TYPES, type EntityType } from './entities.js';
+import { ENTITY_META, ENTITY_TYPES, reaches, type EntityType } from './entities.js';
 import type { EntityError } from './entity-rules.js';
 import type { EntityStore, MutationAction } from './entity-store.js';
 import type { Knobs } from './knobs.js';
@@ -50,8 +50,9 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
     const v = req.headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
+  let caller: string | undefined; // the client id, once its token checked out
   const respond = (status: number, body: unknown, profileId?: string, headers: Record<string, string> = {}) => {
-    ctx.counters.call(status, profileId, ctx.now());
+    ctx.counters.call(status, profileId, ctx.now(), caller);
     return void reply.code(status).headers(headers).send(body);
   };
 
@@ -60,9 +61,10 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
   if (!token.ok) return respond(401, { code: 'UNAUTHORIZED', details: token.details });
   const clientId = header('amazon-advertising-api-clientid');
   if (!clientId || clientId !== token.clientId) return respond(401, { code: 'UNAUTHORIZED', details: 'Amazon-Advertising-API-ClientId header is missing or does not match the token' });
+  caller = clientId;
 
   if (call.kind === 'profiles') {
-    const profiles = ctx.store.profiles().filter((p) => p.region === region).slice(0, 5000);
+    const profiles = ctx.store.profiles().filter((p) => p.region === region && reaches(p, clientId)).slice(0, 5000);
     return respond(200, profiles.map(profileBody));
   }
 
@@ -70,7 +72,7 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
   const profileId = header('amazon-advertising-api-scope');
   if (!profileId) return respond(401, { code: 'UNAUTHORIZED', details: 'Scope header is missing' });
   const profile = ctx.store.profile(profileId);
-  if (!profile || profile.region !== region) return respond(401, { code: 'UNAUTHORIZED', details: `Not authorized to access scope ${profileId}` }, profileId);
+  if (!profile || profile.region !== region || !reaches(profile, clientId)) return respond(401, { code: 'UNAUTHORIZED', details: `Not authorized to access scope ${profileId}` }, profileId);
   const faults = ctx.knobs.faultsFor(profileId);
   if (faults.revokedAuth) return respond(401, { code: 'UNAUTHORIZED', details: `Not authorized to access scope ${profileId}: access was revoked` }, profileId);
 
@@ -94,7 +96,7 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
 
   const fault = ctx.knobs.callFault(faults);
   if (fault === 'reset') {
-    ctx.counters.call(0, profileId, ctx.now());
+    ctx.counters.call(0, profileId, ctx.now(), caller);
     reply.hijack();
     req.raw.socket.resetAndDestroy();
     return;
@@ -120,7 +122,7 @@ async function handle(ctx: SimulatorContext, req: FastifyRequest, reply: Fastify
 
   if (ctx.knobs.chance(faults.timeoutAfterCommit)) {
     // The write has been applied; the caller never hears so.
-    ctx.counters.call(0, profileId, ctx.now());
+    ctx.counters.call(0, profileId, ctx.now(), caller);
     reply.hijack();
     await sleep(ctx.knobs.current.timeoutAfterCommitDelayMs);
     req.raw.socket.destroy();

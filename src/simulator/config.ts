@@ -51,6 +51,8 @@ const profileSchema = z.object({
   targets: z.number().int().min(0).optional(),
   rateLimit: rate.optional(),
   faults: faultKnobsSchema.partial().optional(),
+  /** The Login-with-Amazon clients that reach this profile (one advertiser's, another's); every client when absent. */
+  clientIds: z.array(z.string()).min(1).optional(),
 });
 export type ProfileConfig = z.infer<typeof profileSchema>;
 

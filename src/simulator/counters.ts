@@ -12,6 +12,8 @@ export interface ProfileCounters {
   peakAdmittedPerSecond: number;
   /** Most calls made, admitted or not, within any 1,000 ms window. */
   peakCallsPerSecond: number;
+  /** Calls by the client id whose token they carried. */
+  byClient: Record<string, number>;
 }
 
 export interface CountersSnapshot {
@@ -47,13 +49,14 @@ export class Counters {
   private profiles = new Map<string, ProfileCounters & Windows>();
 
   /** A call answered with `status` (0: connection reset) at `nowMs`. */
-  call(status: number, profileId: string | undefined, nowMs: number): void {
+  call(status: number, profileId: string | undefined, nowMs: number, clientId?: string): void {
     this.calls++;
     this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
     if (status === 429) this.throttled++;
     if (profileId) {
       const p = this.profile(profileId);
       p.calls++;
+      if (clientId) p.byClient[clientId] = (p.byClient[clientId] ?? 0) + 1;
       if (status === 429) p.throttled++;
       p.peakCallsPerSecond = Math.max(p.peakCallsPerSecond, inWindow(p.callTimes, nowMs));
     }
@@ -77,7 +80,7 @@ export class Counters {
 
   snapshot(): CountersSnapshot {
     const profiles: Record<string, ProfileCounters> = {};
-    for (const [id, { admittedTimes: _admitted, callTimes: _calls, ...counts }] of this.profiles) profiles[id] = { ...counts };
+    for (const [id, { admittedTimes: _admitted, callTimes: _calls, ...counts }] of this.profiles) profiles[id] = { ...counts, byClient: { ...counts.byClient } };
     return { calls: this.calls, byStatus: { ...this.byStatus }, throttled: this.throttled, entities: this.entities, tokenCalls: this.tokenCalls, profiles };
   }
 
@@ -90,7 +93,7 @@ export class Counters {
   private profile(profileId: string): ProfileCounters & Windows {
     let p = this.profiles.get(profileId);
     if (!p) {
-      p = { calls: 0, throttled: 0, admitted: 0, entities: 0, peakAdmittedPerSecond: 0, peakCallsPerSecond: 0, admittedTimes: [], callTimes: [] };
+      p = { calls: 0, throttled: 0, admitted: 0, entities: 0, peakAdmittedPerSecond: 0, peakCallsPerSecond: 0, byClient: {}, admittedTimes: [], callTimes: [] };
       this.profiles.set(profileId, p);
     }
     return p;

@@ -15,6 +15,13 @@ export const budgetBounds = (countryCode: string) => marketplace(countryCode).da
 
 export interface Profile extends ProfileBasics {
   accountName: string;
+  /** The clients that reach it; every client when absent. */
+  clientIds?: string[];
+}
+
+/** Whether a caller with this client id may see and use the profile. */
+export function reaches(profile: Profile, clientId: string): boolean {
+  return profile.clientIds === undefined || profile.clientIds.includes(clientId);
 }
 
 /** The id of generated entity `ordinal` of a profile: profile id, a type digit, six digits. */
@@ -46,6 +53,7 @@ export function resolveProfiles(config: SimulatorConfig): (Profile & { counts: R
       currencyCode: p.currencyCode,
       timezone: p.timezone,
       accountName: p.accountName ?? `Seller ${p.profileId}`,
+      ...(p.clientIds ? { clientIds: p.clientIds } : {}),
       counts: {
         campaigns: p.campaigns ?? config.entitiesPerProfile.campaigns,
         keywords: p.keywords ?? config.entitiesPerProfile.keywords,

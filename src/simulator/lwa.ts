@@ -13,10 +13,14 @@ export type TokenCheck = { ok: true; clientId: string } | { ok: false; details: 
 export class TokenIssuer {
   private readonly tokens = new Map<string, { clientId: string; expiresAtMs: number }>();
 
+  private readonly clients: LwaClient[];
+
   constructor(
-    private readonly clients: LwaClient[],
+    clients: LwaClient[],
     private readonly ttlSeconds: number,
-  ) {}
+  ) {
+    this.clients = clients.map((c) => ({ ...c })); // revoke() changes its own copy
+  }
 
   /** POST /auth/o2/token with a form body: the status and JSON body to answer. */
   exchange(form: URLSearchParams, nowMs: number): { status: number; body: Record<string, unknown> } {
@@ -50,5 +54,17 @@ export class TokenIssuer {
   /** Makes every issued token invalid at once, as a key rotation would. */
   expireAll(): void {
     this.tokens.clear();
+  }
+
+  /**
+   * The advertiser took the app's access away: its refresh token is refused from now on
+   * (invalid_grant) and its access tokens stop working. False for an unknown client.
+   */
+  revoke(clientId: string): boolean {
+    const client = this.clients.find((c) => c.clientId === clientId);
+    if (!client) return false;
+    client.refreshToken = `revoked-${randomBytes(8).toString('hex')}`;
+    for (const [token, issued] of this.tokens) if (issued.clientId === clientId) this.tokens.delete(token);
+    return true;
   }
 }

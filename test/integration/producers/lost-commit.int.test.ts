@@ -65,7 +65,7 @@ function interceptedKafka(intercept: (apiKey: number, chunk: Buffer, write: Writ
 }
 
 function submitterOver(kafka: Kafka, transactionTimeoutMs = TXN_TIMEOUT_MS, jobs: SubmittedJobs = runtime.jobs): JobSubmitter {
-  return createJobSubmitter({ kafka, admin: reader.admin, serde: reader.serde, topics: runtime.topics, catalogue: runtime.catalogue, jobs, markers: runtime.markers, limits: runtime.limits, produceBatchSize: 500, transactionTimeoutMs, logger: testLogger() });
+  return createJobSubmitter({ kafka, admin: reader.admin, serde: reader.serde, topics: runtime.topics, catalogue: runtime.catalogue, jobs, markers: runtime.markers, tenantProfiles: runtime.tenantProfiles, limits: runtime.limits, produceBatchSize: 500, transactionTimeoutMs, logger: testLogger() });
 }
 
 /** The commit-marker groups still in the cluster for this file's topics. */
