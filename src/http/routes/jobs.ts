@@ -144,8 +144,9 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
       }
       const result = await runtime.submitter.submitJob(request, items);
       if (result.type === 'accepted' || result.type === 'duplicate') req.audit = { target: result.jobId, detail: { items: result.itemCount, duplicate: result.type === 'duplicate' } };
-      // A refusal is recorded with what it refused (a write to profiles not the tenant's is what an auditor looks for).
-      if (result.type === 'rejected') req.audit = { detail: { errorCount: result.errorCount, errors: result.errors.slice(0, 10) } };
+      // A refusal is recorded with the items whose profile it refused (a write to profiles not
+      // the tenant's is what an auditor looks for): indexes only, as the rest echoes hostile input.
+      if (result.type === 'rejected') req.audit = { detail: { errorCount: result.errorCount, profileIdErrors: result.errors.filter((e) => e.field === 'profileId').map((e) => e.index) } };
       // A refusal can come before the end of a streamed body; close the connection after
       // answering so a client still uploading hears the answer instead of waiting.
       if (!req.raw.complete) reply.header('connection', 'close');
