@@ -36,13 +36,16 @@ export function profileMarketplaces(client: AdsApiClient, ttlMs = 5 * 60_000): (
   };
 }
 
+/** How soon new tenant credentials reach the calls and the limiter. */
+export const TENANT_CREDENTIALS_REFRESH_MS = 60_000;
+
 /** The client the executor calls through: each tenant's own credentials, else (when allowed) the install's. */
 export function tenantRoutedApiClient(config: Config, credentials: TenantCredentials, catalogue: OperationCatalogue<AmazonOperation>, deps: { onRejected: () => void; logger: Logger }): ApiClient {
   return createTenantApiClients({
     credentials,
     clientFor: (c) => configuredAdsApiClient(config, catalogue, c),
     shared: config.adsApi.sharedCredentials ? configuredAdsApiClient(config, catalogue) : undefined,
-    refreshMs: 60_000,
+    refreshMs: TENANT_CREDENTIALS_REFRESH_MS,
     ...deps,
   });
 }

@@ -3,11 +3,12 @@
 // what it opened, in reverse order.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { tenantRoutedApiClient } from './ads-api-client.js';
+import { TENANT_CREDENTIALS_REFRESH_MS, tenantRoutedApiClient } from './ads-api-client.js';
 import { ensureDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { createTenantCredentials } from '../db/tenant-credentials.js';
+import { openTenantClientView } from './tenant-client-view.js';
 import { amazonCatalogue } from '../ads-api/operations.js';
 import type { ApiClient } from '../domain/api-client.js';
 import { ExecutorMetrics } from '../consumers/executor-metrics.js';
@@ -79,9 +80,11 @@ export async function openExecutorParts(config: Config, logger: Logger, settings
   await migrate(config.database.url, logger);
   const pool = createPool({ url: config.database.url, max: 2, applicationName: 'sluice-executor', logger });
   const metrics = new ExecutorMetrics();
-  const client = api ?? tenantRoutedApiClient(config, createTenantCredentials(pool, config.secretKeys), catalogue, { onRejected: () => metrics.credentialsRejected.inc(), logger });
+  const credentials = createTenantCredentials(pool, config.secretKeys);
+  const client = api ?? tenantRoutedApiClient(config, credentials, catalogue, { onRejected: () => metrics.credentialsRejected.inc(), logger });
+  const tenantClients = await openTenantClientView(credentials, TENANT_CREDENTIALS_REFRESH_MS, logger);
   const control = await openJobControlView({ kafka, admin, serde, topics, logger, groupPrefix: settings.groupId });
-  const executor = new Executor({ kafka, admin, serde, topics, catalogue, api: client, control, metrics, logger, settings });
+  const executor = new Executor({ kafka, admin, serde, topics, catalogue, api: client, clientOf: tenantClients.clientOf, control, metrics, logger, settings });
   await executor.start();
   return {
     executor,
@@ -89,6 +92,7 @@ export async function openExecutorParts(config: Config, logger: Logger, settings
     readiness: [kafkaCheck(admin), registryCheck(config.registry), postgresCheck(pool), groupCheck(settings.groupId, () => executor.inGroup)],
     async close() {
       await Promise.all([executor.stop(), control.close()]);
+      tenantClients.close();
       await client.close();
       await admin.disconnect();
       await pool.end();

@@ -60,8 +60,14 @@ interface Learned {
   lastThrottledRate: number;
 }
 
+/** A Login-with-Amazon client's share of a profile: Amazon keeps one bucket per (client, profile). The install's own client is ''. */
+export type ClientKey = string;
+
+const bucketKey = (profileId: string, client: ClientKey) => (client === '' ? profileId : `${client}\u0000${profileId}`);
+
 export class AdaptiveLimiter {
-  private readonly profiles = new Map<string, ProfileState>();
+  /** Bucket state by profile, then by client. */
+  private readonly profiles = new Map<string, Map<ClientKey, ProfileState>>();
   /** Released profiles whose rate the API had moved: a few numbers each, instead of a bucket and its state. */
   private readonly learned = new Map<string, Learned>();
   private readonly floor: number;
@@ -71,15 +77,15 @@ export class AdaptiveLimiter {
   }
 
   /** Takes a call's token and returns 0, or returns how long to wait before asking again. */
-  reserve(profileId: string, nowMs: number): number {
-    const p = this.state(profileId, nowMs);
+  reserve(profileId: string, nowMs: number, client: ClientKey = ''): number {
+    const p = this.state(profileId, client, nowMs);
     if (nowMs < p.blockedUntilMs) return p.blockedUntilMs - nowMs;
     if (p.bucket.tryTake(nowMs)) return 0;
     return Math.max(1, p.bucket.waitMs(nowMs));
   }
 
-  onThrottled(profileId: string, nowMs: number, retryAfterMs?: number): void {
-    const p = this.state(profileId, nowMs);
+  onThrottled(profileId: string, nowMs: number, retryAfterMs?: number, client: ClientKey = ''): void {
+    const p = this.state(profileId, client, nowMs);
     const isolated = p.sinceThrottle >= ISOLATED_AFTER && p.bucket.rate >= p.settings.ceiling;
     p.sinceThrottle = 0;
     p.bucket.drain(nowMs);
@@ -91,8 +97,8 @@ export class AdaptiveLimiter {
     p.successStreak = 0;
   }
 
-  onSucceeded(profileId: string, nowMs: number): void {
-    const p = this.state(profileId, nowMs);
+  onSucceeded(profileId: string, nowMs: number, client: ClientKey = ''): void {
+    const p = this.state(profileId, client, nowMs);
     p.throttledSinceSuccess = false;
     p.sinceThrottle++;
     const rate = p.bucket.rate;
@@ -105,13 +111,15 @@ export class AdaptiveLimiter {
   }
 
   /** The profile's current rate (calls per second), for metrics. */
-  rate(profileId: string): number | undefined {
-    return this.profiles.get(profileId)?.bucket.rate;
+  rate(profileId: string, client: ClientKey = ''): number | undefined {
+    return this.profiles.get(profileId)?.get(client)?.bucket.rate;
   }
 
-  /** Profiles with full state now. */
+  /** (client, profile) buckets with full state now. */
   get tracked(): number {
-    return this.profiles.size;
+    let n = 0;
+    for (const clients of this.profiles.values()) n += clients.size;
+    return n;
   }
 
   /** Released profiles remembered by what they learned. */
@@ -121,7 +129,7 @@ export class AdaptiveLimiter {
 
   /** Profiles neither asked for nor heard of since `sinceMs`, nor held back (Retry-After) past it. */
   *idleSince(sinceMs: number): Generator<string> {
-    for (const [profileId, p] of this.profiles) if (p.lastUsedMs < sinceMs && p.blockedUntilMs < sinceMs) yield profileId;
+    for (const [profileId, clients] of this.profiles) if ([...clients.values()].every((p) => p.lastUsedMs < sinceMs && p.blockedUntilMs < sinceMs)) yield profileId;
   }
 
   /**
@@ -130,19 +138,24 @@ export class AdaptiveLimiter {
    * starts again there rather than learning its limit again with a burst of 429s.
    */
   release(profileId: string): void {
-    const p = this.profiles.get(profileId);
-    if (!p) return;
+    const clients = this.profiles.get(profileId);
+    if (!clients) return;
     this.profiles.delete(profileId);
-    const start = Math.min(p.settings.ratePerSecond, p.settings.ceiling);
-    if (p.bucket.rate !== start || Number.isFinite(p.lastThrottledRate)) this.learned.set(profileId, { rate: p.bucket.rate, lastThrottledRate: p.lastThrottledRate });
+    for (const [client, p] of clients) {
+      const start = Math.min(p.settings.ratePerSecond, p.settings.ceiling);
+      if (p.bucket.rate !== start || Number.isFinite(p.lastThrottledRate)) this.learned.set(bucketKey(profileId, client), { rate: p.bucket.rate, lastThrottledRate: p.lastThrottledRate });
+    }
   }
 
-  private state(profileId: string, nowMs: number): ProfileState {
-    let p = this.profiles.get(profileId);
+  private state(profileId: string, client: ClientKey, nowMs: number): ProfileState {
+    let clients = this.profiles.get(profileId);
+    if (!clients) this.profiles.set(profileId, (clients = new Map()));
+    let p = clients.get(client);
     if (!p) {
       const settings = { ...this.options.defaults, ...this.options.perProfile?.[profileId] };
-      const learned = this.learned.get(profileId);
-      this.learned.delete(profileId);
+      const key = bucketKey(profileId, client);
+      const learned = this.learned.get(key);
+      this.learned.delete(key);
       const rate = Math.min(learned?.rate ?? settings.ratePerSecond, settings.ceiling);
       p = {
         settings,
@@ -155,7 +168,7 @@ export class AdaptiveLimiter {
         lastUsedMs: nowMs,
       };
       if (learned) this.setRate(p, nowMs, rate);
-      this.profiles.set(profileId, p);
+      clients.set(client, p);
     }
     p.lastUsedMs = Math.max(p.lastUsedMs, nowMs);
     return p;

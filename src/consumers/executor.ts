@@ -22,7 +22,7 @@ import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { endSpan, startSpan, traceHeaders, traceparentIn, traceparentOf } from '../telemetry/tracing.js';
-import { AdaptiveLimiter, type AdaptiveLimiterOptions } from './adaptive-limiter.js';
+import { AdaptiveLimiter, type AdaptiveLimiterOptions, type ClientKey } from './adaptive-limiter.js';
 import { ApiBreakers, type BreakerSettings } from './api-breakers.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
 import type { JobControlView } from './job-control-view.js';
@@ -62,6 +62,8 @@ export interface ExecutorDeps {
   topics: Topics;
   catalogue: OperationCatalogue;
   api: ApiClient;
+  /** Whose Login-with-Amazon client a tenant's calls carry ('' for the install's): one limiter bucket per (client, profile). */
+  clientOf: (tenantId: string) => ClientKey;
   control: JobControlView;
   metrics: ExecutorMetrics;
   logger: Logger;
@@ -160,6 +162,7 @@ export class Executor {
       limiter: this.limiter,
       breakers: this.breakers,
       stateOf: (jobId, whenUnknown) => deps.control.stateOf(jobId, whenUnknown),
+      clientOf: deps.clientOf,
       mayCall: () => this.lease.held,
       policy: settings.lane,
       output: this.output,

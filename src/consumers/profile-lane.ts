@@ -12,7 +12,7 @@ import { Permanent, Throttled, Transient, type CallFailure } from '../domain/err
 import type { ItemOutcome } from '../domain/events.js';
 import { holdsValues, type FieldValues } from '../domain/field-values.js';
 import { Signal } from '../lib/signal.js';
-import type { AdaptiveLimiter } from './adaptive-limiter.js';
+import type { AdaptiveLimiter, ClientKey } from './adaptive-limiter.js';
 import { isProfileAccessFailure, type ApiBreakers } from './api-breakers.js';
 import { backoffMs, type BackoffPolicy } from './backoff.js';
 import { planNext, type StateOf } from './batch-planner.js';
@@ -57,6 +57,8 @@ export interface LaneContext {
   limiter: AdaptiveLimiter;
   breakers: ApiBreakers;
   stateOf: StateOf;
+  /** Whose Login-with-Amazon client a tenant's calls carry: the limiter keeps one bucket per (client, profile), as Amazon does. */
+  clientOf: (tenantId: string) => ClientKey;
   /** Whether this executor may still act for its partitions (the group lease holds). */
   mayCall: () => boolean;
   policy: LanePolicy;
@@ -201,7 +203,9 @@ export class ProfileLane {
       ctx.metrics.callsHeld.inc();
       return void (await this.wake.wait(LEASE_RECHECK_MS));
     }
-    const waitMs = ctx.limiter.reserve(profileId, ctx.now());
+    // (a batch is one tenant's: its batch key carries the tenant)
+    const client = ctx.clientOf(head.command.tenantId);
+    const waitMs = ctx.limiter.reserve(profileId, ctx.now(), client);
     if (waitMs >= ctx.policy.longWaitMs) this.giveBack(batch.length, false);
     if (waitMs > 0) return void (await this.wake.wait(waitMs));
     this.wanted = ctx.policy.readAhead;
@@ -213,7 +217,7 @@ export class ProfileLane {
     if (reading) await this.read(profileId, this.inCall);
     else await this.call(profileId, this.inCall);
     this.inCall = undefined;
-    ctx.metrics.profileRate.set({ profile: profileId }, ctx.limiter.rate(profileId) ?? 0);
+    ctx.metrics.profileRate.set({ profile: profileId }, ctx.limiter.rate(profileId, client) ?? 0);
   }
 
   /**
@@ -316,7 +320,7 @@ export class ProfileLane {
       return;
     }
     for (const item of batch) this.failed(item, result.error, result.latencyMs, true);
-    if (result.error instanceof Throttled) this.throttled(profileId, result.error);
+    if (result.error instanceof Throttled) this.throttled(profileId, batch, result.error);
   }
 
   private async read(profileId: string, batch: WorkItem[]): Promise<void> {
@@ -325,7 +329,7 @@ export class ProfileLane {
     const { result } = answer;
     if (result.type !== 'read') return;
     result.values.forEach((current, i) => this.judge(batch[i]!, current, result.latencyMs));
-    this.ctx.limiter.onSucceeded(profileId, this.ctx.now());
+    this.ctx.limiter.onSucceeded(profileId, this.ctx.now(), this.clientOf(batch));
   }
 
   /**
@@ -368,8 +372,8 @@ export class ProfileLane {
         if (outcome.error instanceof Throttled) throttle ??= outcome.error;
       }
     });
-    if (throttle) this.throttled(profileId, throttle);
-    else ctx.limiter.onSucceeded(profileId, ctx.now());
+    if (throttle) this.throttled(profileId, batch, throttle);
+    else ctx.limiter.onSucceeded(profileId, ctx.now(), this.clientOf(batch));
   }
 
   private failRunnable(profileId: string, error: CallFailure, latencyMs: number, inCall: WorkItem[]): void {
@@ -377,9 +381,13 @@ export class ProfileLane {
     for (const item of runnable) this.failed(item, error, latencyMs, inCall.includes(item));
   }
 
-  private throttled(profileId: string, error: Throttled): void {
+  private throttled(profileId: string, batch: WorkItem[], error: Throttled): void {
     this.ctx.metrics.throttled.inc();
-    this.ctx.limiter.onThrottled(profileId, this.ctx.now(), error.retryAfterMs);
+    this.ctx.limiter.onThrottled(profileId, this.ctx.now(), error.retryAfterMs, this.clientOf(batch));
+  }
+
+  private clientOf(batch: WorkItem[]): ClientKey {
+    return this.ctx.clientOf(batch[0]!.command.tenantId);
   }
 
   /** One failure of one item: wait and retry in place, or give up and dead-letter it. */

@@ -90,4 +90,31 @@ describe('AdaptiveLimiter at its ceiling', () => {
     expect(again.throttled / again.calls).toBeLessThan(0.02);
     expect([l.tracked, l.remembered]).toEqual([1, 0]);
   });
+
+  it('keeps one bucket per (client, profile), as Amazon does: two apps reaching one profile each get their whole rate', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 2, burst: 2, ceiling: 2 } });
+    expect([l.reserve('p', 0, 'acme-app'), l.reserve('p', 0, 'acme-app')]).toEqual([0, 0]);
+    expect(l.reserve('p', 0, 'acme-app')).toBe(500);
+    // Another client's bucket of the same profile is untouched, and so is the install's.
+    expect([l.reserve('p', 0, 'globex-app'), l.reserve('p', 0, 'globex-app'), l.reserve('p', 0)]).toEqual([0, 0, 0]);
+    expect(l.tracked).toBe(3);
+    // A 429 on one client's bucket slows that one only.
+    l.onThrottled('p', 10, 2_000, 'globex-app');
+    expect(l.reserve('p', 600, 'acme-app')).toBe(0);
+    expect(l.reserve('p', 600, 'globex-app')).toBeGreaterThan(1_000);
+    expect(l.rate('p', 'globex-app')).toBeLessThan(l.rate('p', 'acme-app')!);
+  });
+
+  it('releases a profile with all its clients, each remembering what it learned', () => {
+    const l = new AdaptiveLimiter({ defaults: { ratePerSecond: 2, burst: 2, ceiling: 2 } });
+    l.onThrottled('p', 0, undefined, 'globex-app');
+    l.reserve('p', 0, 'acme-app');
+    const cut = l.rate('p', 'globex-app')!;
+    expect([...l.idleSince(1_000)]).toEqual(['p']);
+    l.release('p');
+    expect(l.tracked).toBe(0);
+    l.reserve('p', 5_000, 'globex-app');
+    l.reserve('p', 5_000, 'acme-app');
+    expect([l.rate('p', 'globex-app'), l.rate('p', 'acme-app')]).toEqual([cut, 2]);
+  });
 });
