@@ -92,7 +92,34 @@ it('counts every item once through projector kills and duplicated events', async
   }
 });
 
+/**
+ * Until the live projector has stored a position at the end of every partition it reads
+ * (a trailing transaction marker aside) and stopped moving: a job reads completed while
+ * the duplicated events after its last result are still being projected (no row changes,
+ * but the stored offsets do).
+ */
+async function projectedToTheEnd(): Promise<void> {
+  const topics = [p.producer.topics.jobEvents.name, p.producer.topics.itemResults.name, p.producer.topics.dlq.name];
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  for (;;) {
+    const stored = new Map((await pool.query<{ topic: string; partition: number; next_offset: string }>('SELECT topic, partition, next_offset FROM projection_offsets WHERE consumer_group = $1', [projectorGroup(p.config)])).rows.map((r) => [`${r.topic}/${r.partition}`, Number(r.next_offset)]));
+    let atEnd = true;
+    for (const topic of topics) {
+      for (const { partition, high } of await p.reader.admin.fetchTopicOffsets(topic)) {
+        if (Number(high) > 0 && (stored.get(`${topic}/${partition}`) ?? 0) < Number(high) - 1) atEnd = false;
+      }
+    }
+    const now = JSON.stringify([...stored].sort());
+    if (atEnd && now === last) return;
+    if (Date.now() > deadline) throw new Error(`the projector did not reach the end of its topics: ${now}`);
+    last = now;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
 it('rebuilds tables identical to the live ones from the topics', async () => {
+  await projectedToTheEnd();
   await projector?.kill();
   projector = undefined;
   const before = await projectionSnapshot(pool);
