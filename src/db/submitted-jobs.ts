@@ -61,6 +61,8 @@ export interface SubmittedJobs {
    * taken over at any moment, and settling would fence the taker).
    */
   stillHolds(jobId: string, attemptId: string, staleAfterMs: number): Promise<boolean>;
+  /** Whether this attempt's commit is recorded (by itself, or by the marker sweep). */
+  committedAttempt(jobId: string, attemptId: string): Promise<boolean>;
   find(tenantId: string, jobId: string): Promise<SubmittedJob | undefined>;
   /**
    * Runs `work` holding the job's row lock; `work` returns the new control state and
@@ -112,6 +114,10 @@ export function createSubmittedJobs(pool: Pool): SubmittedJobs {
     },
     async release(jobId, attemptId) {
       await pool.query(`DELETE FROM submitted_jobs WHERE job_id = $1 AND attempt_id = $2 AND submission = 'pending'`, [jobId, attemptId]);
+    },
+    async committedAttempt(jobId, attemptId) {
+      const { rowCount } = await pool.query(`SELECT 1 FROM submitted_jobs WHERE job_id = $1 AND attempt_id = $2 AND submission = 'committed'`, [jobId, attemptId]);
+      return rowCount === 1;
     },
     async stillHolds(jobId, attemptId, staleAfterMs) {
       const { rowCount } = await pool.query(

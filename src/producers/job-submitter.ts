@@ -197,12 +197,14 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
             records,
           );
         } catch (error) {
+          // The api's marker sweep may have recorded this attempt's commit first (its answer
+          // lost here) and dropped the marker: then the job stands, whatever Kafka says now.
+          const recordedBySweep = () => jobs.committedAttempt(jobId, attemptId).catch(() => false);
           // Taken over (or about to be): the taker owns the outcome now; touch nothing of it.
-          if (!(await jobs.stillHolds(jobId, attemptId, staleAfterMs).catch(() => false))) throw error;
+          if (!(await jobs.stillHolds(jobId, attemptId, staleAfterMs).catch(() => false)) && !(await recordedBySweep())) throw error;
           // The commit's answer may be what was lost: ask Kafka before letting the key go.
           const committed = await settledCommit(options.kafka, options.admin, options.topics, jobId, options.transactionTimeoutMs)
-            // The marker's sweep may have recorded the commit (and dropped the marker) first.
-            .then(async (marked) => marked || (await jobs.find(request.tenantId, jobId))?.submission === 'committed')
+            .then(async (marked) => marked || (await recordedBySweep()))
             .catch((checkError: unknown) => {
               logger.warn({ err: checkError, jobId }, 'could not tell whether the failed submission committed; its reservation is kept for a repeat to settle');
               return undefined;

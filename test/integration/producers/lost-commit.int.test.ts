@@ -149,3 +149,30 @@ it('leaves no consumer group per job behind: a marker is dropped once Postgres r
   expect(await runtime.submitter.submitJob(request('dies-after-commit'), valueItems(items(10)))).toEqual({ type: 'duplicate', jobId, itemCount: 10 });
   expect((await committedJobs()).filter((id) => id === jobId)).toHaveLength(1);
 });
+
+it('a sweep that records a lost commit first (and drops its marker) still leaves the submitter its answer: accepted, one job', async () => {
+  let cutSince: number | undefined;
+  let swept: Promise<number> | undefined;
+  const cutting = interceptedKafka((apiKey, chunk, write, socket) => {
+    if (apiKey !== API_END_TXN) return write(chunk);
+    if (cutSince === undefined) {
+      // The commit reaches the broker, its answer is lost, and the api's sweep runs before
+      // the submitter asks what became of it: the marker is gone when it looks.
+      cutSince = Date.now();
+      socket.removeAllListeners('data');
+      write(chunk);
+      swept = new Promise((r) => setTimeout(r, 500)).then(() => runtime.markers.sweep());
+      void swept.finally(() => socket.destroy(new Error('connection cut after EndTxn')));
+      return;
+    }
+    if (Date.now() - cutSince < 10_000) socket.destroy(new Error('connection cut at EndTxn'));
+    else write(chunk);
+  });
+  const first = await submitterOver(cutting, 20_000).submitJob(request('swept-first'), valueItems(items(30)));
+  expect(await swept).toBe(1);
+  expect(first).toMatchObject({ type: 'accepted', itemCount: 30 });
+  const jobId = (first as { jobId: string }).jobId;
+  expect(await markerGroups()).toEqual([]);
+  expect(await runtime.submitter.submitJob(request('swept-first'), valueItems(items(30)))).toEqual({ type: 'duplicate', jobId, itemCount: 30 });
+  expect((await committedJobs()).filter((id) => id === jobId)).toHaveLength(1);
+}, 60_000);
