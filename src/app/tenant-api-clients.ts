@@ -24,7 +24,8 @@ export interface TenantApiClientsOptions {
 // Login with Amazon's answers that mean the tenant's credentials will not work until replaced.
 const REFUSED_CREDENTIALS = new Set(['INVALID_GRANT', 'INVALID_CLIENT', 'UNAUTHORIZED_CLIENT']);
 
-type Route = { type: 'client'; client: ApiClient; clientId: string } | { type: 'refused'; error: Permanent };
+/** `credentials`: what the client was made with (undefined: the install's own). */
+type Route = { type: 'client'; client: ApiClient; credentials: AdsCredentials | undefined } | { type: 'refused'; error: Permanent };
 
 export function createTenantApiClients(o: TenantApiClientsOptions): ApiClient {
   const routes = new Map<string, { route: Promise<Route>; at: number }>();
@@ -45,18 +46,18 @@ export function createTenantApiClients(o: TenantApiClientsOptions): ApiClient {
     if (found?.state === 'rejected') return refused(`tenant ${tenantId}'s Amazon credentials were refused (${found.reason}): set new ones with \`sluice tenants ads-auth set\``);
     if (found === undefined) {
       if (!o.shared) return refused(`tenant ${tenantId ?? '(none)'} has no Amazon Ads credentials of its own: set them with \`sluice tenants ads-auth set\``);
-      return { type: 'client', client: o.shared, clientId: 'shared' };
+      return { type: 'client', client: o.shared, credentials: undefined };
     }
     const before = await previous?.catch(() => undefined);
     // The same credentials as before: the same client (its token stays good).
-    if (before?.type === 'client' && before.clientId === `${found.credentials.clientId}:${found.credentials.refreshToken}`) return before;
+    if (before?.type === 'client' && before.credentials && sameCredentials(before.credentials, found.credentials)) return before;
     if (before?.type === 'client' && before.client !== o.shared) {
       opened.delete(before.client);
       void before.client.close(); // its calls under way finish on their own connections
     }
     const client = o.clientFor(found.credentials);
     opened.add(client);
-    return { type: 'client', client, clientId: `${found.credentials.clientId}:${found.credentials.refreshToken}` };
+    return { type: 'client', client, credentials: found.credentials };
   }
 
   const refused = (message: string): Route => ({ type: 'refused', error: new Permanent(message, 'authError', 'CREDENTIALS_REFUSED') });
@@ -65,7 +66,7 @@ export function createTenantApiClients(o: TenantApiClientsOptions): ApiClient {
     const route = await routeFor(batch.tenantId).catch((error: unknown) => refused(`tenant ${batch.tenantId}'s Amazon credentials could not be read: ${(error as Error).message}`));
     if (route.type === 'refused') return { type: 'failed', error: route.error, latencyMs: 0 } as R;
     const result = await send(route.client);
-    if (result.type === 'failed' && route.clientId !== 'shared' && batch.tenantId && isRefusedCredentials(result.error)) await rejected(batch.tenantId, result.error.message);
+    if (result.type === 'failed' && route.credentials && batch.tenantId && isRefusedCredentials(result.error)) await rejected(batch.tenantId, result.error.message);
     return result;
   }
 
@@ -84,6 +85,10 @@ export function createTenantApiClients(o: TenantApiClientsOptions): ApiClient {
       await o.shared?.close();
     },
   };
+}
+
+function sameCredentials(a: AdsCredentials, b: AdsCredentials): boolean {
+  return a.clientId === b.clientId && a.clientSecret === b.clientSecret && a.refreshToken === b.refreshToken;
 }
 
 function isRefusedCredentials(error: unknown): boolean {

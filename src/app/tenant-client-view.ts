@@ -13,10 +13,10 @@ export interface TenantClientView {
   close(): void;
 }
 
-export async function openTenantClientView(credentials: Pick<TenantCredentials, 'list'>, refreshMs: number, logger: Logger): Promise<TenantClientView> {
+export async function openTenantClientView(credentials: Pick<TenantCredentials, 'clientIds'>, refreshMs: number, logger: Logger): Promise<TenantClientView> {
   let clients = new Map<string, string>();
   const load = async () => {
-    clients = new Map((await credentials.list()).map((t) => [t.tenantId, t.clientId]));
+    clients = await credentials.clientIds();
   };
   await load();
   const timer = setInterval(() => load().catch((error: unknown) => logger.warn({ err: error }, 'tenant clients not reloaded; the last ones stay')), refreshMs);

@@ -32,8 +32,10 @@ export interface TenantCredentials {
   profileAccess(tenantId: string): Promise<ProfileAccess>;
   /** Seals every stored secret with the current key (after a rotation); returns how many rows moved. */
   reseal(): Promise<number>;
-  /** Tenants with their own credentials: client id, state and how many profiles are bound (never a secret). */
-  list(): Promise<{ tenantId: string; clientId: string; state: string; profiles: number; updatedAt: Date }[]>;
+  /** Tenants with their own credentials (or only `tenantId`): client id, state and how many profiles are bound (never a secret). */
+  list(tenantId?: string): Promise<{ tenantId: string; clientId: string; state: string; profiles: number; updatedAt: Date }[]>;
+  /** Each tenant with credentials of its own, by the client id its calls carry. */
+  clientIds(): Promise<Map<string, string>>;
 }
 
 export type ProfileAccess = { own: true; profiles: Set<string> } | { own: false; boundElsewhere: Set<string> };
@@ -86,6 +88,10 @@ export function createTenantCredentials(pool: Pool, keys: SecretKeys | undefined
       const { rows } = await pool.query<{ profile_id: string }>('SELECT DISTINCT profile_id FROM tenant_profiles WHERE tenant_id <> $1', [tenantId]);
       return { own: false, boundElsewhere: new Set(rows.map((r) => r.profile_id)) };
     },
+    async clientIds() {
+      const { rows } = await pool.query<{ tenant_id: string; client_id: string }>('SELECT tenant_id, client_id FROM tenant_ads_credentials');
+      return new Map(rows.map((r) => [r.tenant_id, r.client_id]));
+    },
     async reseal() {
       const k = keysOrFail();
       const { rows } = await pool.query<{ tenant_id: string; client_secret_sealed: string; refresh_token_sealed: string }>('SELECT tenant_id, client_secret_sealed, refresh_token_sealed FROM tenant_ads_credentials');
@@ -101,10 +107,12 @@ export function createTenantCredentials(pool: Pool, keys: SecretKeys | undefined
       }
       return moved;
     },
-    async list() {
+    async list(tenantId) {
       const { rows } = await pool.query<{ tenant_id: string; client_id: string; state: string; profiles: string; updated_at: Date }>(
         `SELECT c.tenant_id, c.client_id, c.state, c.updated_at, count(p.profile_id) AS profiles
-         FROM tenant_ads_credentials c LEFT JOIN tenant_profiles p USING (tenant_id) GROUP BY c.tenant_id ORDER BY c.tenant_id`,
+         FROM tenant_ads_credentials c LEFT JOIN tenant_profiles p USING (tenant_id)
+         WHERE $1::text IS NULL OR c.tenant_id = $1 GROUP BY c.tenant_id ORDER BY c.tenant_id`,
+        [tenantId ?? null],
       );
       return rows.map((r) => ({ tenantId: r.tenant_id, clientId: r.client_id, state: r.state, profiles: Number(r.profiles), updatedAt: r.updated_at }));
     },

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Config, KafkaSecurity } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { ensureDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { countLiveBrokers } from '../kafka/client.js';
@@ -67,8 +67,12 @@ export async function stackUp(config: Config, logger: Logger, options: UpOptions
   if (options.secure && artifacts) {
     const broker = secureBroker(config, artifacts.kafkaLibs);
     const spec = secureBrokerProcess(broker);
-    // Its CA and password exist once it was prepared: before that, nothing of ours answers.
-    const answers = async () => existsSync(secureBrokerFilesOf(config).caFile) && (await countLiveBrokers(secureBrokerEnv(config).KAFKA_BROKERS.split(','), secureBrokerSecurity(config))) === 1;
+    const answers = async () => {
+      // Its CA and password exist once it was prepared: before that, nothing of ours answers.
+      if (!existsSync(secureBrokerFilesOf(config).caFile)) return false;
+      const { brokers, security } = loadConfig(secureBrokerEnv(config)).kafka;
+      return (await countLiveBrokers(brokers, security)) === 1;
+    };
     if (await answers()) {
       result.reused.push(spec.name);
     } else {
@@ -192,11 +196,6 @@ export function secureBrokerEnv(config: Config): { KAFKA_BROKERS: string; KAFKA_
   const files = secureBrokerFilesOf(config);
   const password = existsSync(files.passwordFile) ? readFileSync(files.passwordFile, 'utf8').trim() : '';
   return { KAFKA_BROKERS: `${SECURE_BROKER_HOST}:${SECURE_SASL_PORT}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: files.caFile, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: SECURE_USER, KAFKA_SASL_PASSWORD: password };
-}
-
-function secureBrokerSecurity(config: Config): KafkaSecurity {
-  const env = secureBrokerEnv(config);
-  return { tls: { caFile: env.KAFKA_SSL_CA_FILE }, sasl: { mechanism: 'scram-sha-512', username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } };
 }
 
 // A single node and a 3-node cluster keep separate data: their metadata is not compatible.

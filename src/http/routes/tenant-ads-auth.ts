@@ -35,7 +35,7 @@ export function registerTenantAdsAuthRoutes(app: FastifyInstance, auth: TenantAd
 
   app.get('/v1/tenant/ads-auth', { config: { access: { allow: 'admin', action: 'tenant.ads-auth.show' } }, schema: { summary: "This tenant's Amazon credentials: client id, state and bound profiles (never a secret)" } }, async (req, reply) => {
     const tenantId = tenantOf(req);
-    const own = (await credentials.list()).find((t) => t.tenantId === tenantId);
+    const [own] = await credentials.list(tenantId);
     if (!own) return reply.code(404).send({ error: 'not_found', message: `tenant ${tenantId} has no Amazon credentials of its own` });
     const access = await credentials.profileAccess(tenantId);
     return { ...own, profileIds: access.own ? [...access.profiles].sort() : [] };
