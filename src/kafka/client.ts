@@ -74,6 +74,8 @@ const EXPECTED_WARNINGS = new Set(['Limiting retries for the idempotent producer
  */
 export function kafkaLogLevel({ level, namespace, log: line }: LogEntry): 'error' | 'warn' | 'debug' | 'trace' {
   if (EXPECTED_WARNINGS.has(line.message)) return 'debug';
+  // kafkajs's retrier says when it tries again (retryCount, retryTime): a retry, not an end.
+  if ((level === logLevel.ERROR || level === logLevel.WARN) && 'retryTime' in line) return 'debug';
   if (level === logLevel.ERROR && namespace === 'Connection') return line.message.startsWith('Response ') ? 'debug' : 'warn';
   if (level === logLevel.ERROR) return 'error';
   if (level === logLevel.WARN) return 'warn';

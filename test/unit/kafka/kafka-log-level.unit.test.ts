@@ -5,7 +5,7 @@ import { logLevel, type LogEntry } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { kafkaLogLevel } from '../../../src/kafka/client.js';
 
-const entry = (level: logLevel, namespace: string, message: string, error?: string): LogEntry => ({ namespace, level, label: 'ERROR', log: { timestamp: '', logger: 'kafkajs', message, ...(error ? { error } : {}) } });
+const entry = (level: logLevel, namespace: string, message: string, error?: string, extra: Record<string, unknown> = {}): LogEntry => ({ namespace, level, label: 'ERROR', log: { timestamp: '', logger: 'kafkajs', message, ...(error ? { error } : {}), ...extra } });
 
 describe('kafkaLogLevel', () => {
   it.each([
@@ -15,6 +15,12 @@ describe('kafkaLogLevel', () => {
     ['Response Metadata(key: 3, version: 6)', 'This server does not host this topic-partition'],
   ])('an error response kafkajs retries (%s: %s) is a debug line', (message, error) => {
     expect(kafkaLogLevel(entry(logLevel.ERROR, 'Connection', message, error))).toBe('debug');
+  });
+
+  it('a failure its retrier tries again (it says when: retryCount, retryTime) is a debug line', () => {
+    const retried = { retryCount: 0, retryTime: 202 };
+    expect(kafkaLogLevel(entry(logLevel.ERROR, 'Producer', 'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing', undefined, retried))).toBe('debug');
+    expect(kafkaLogLevel(entry(logLevel.WARN, 'Admin', 'Could not create topics', undefined, retried))).toBe('debug');
   });
 
   it('a lost connection (retried) is a warning; a consumer that gave up stays an error', () => {
