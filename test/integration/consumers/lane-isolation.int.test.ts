@@ -48,11 +48,12 @@ async function runOthers(bidOffset: number): Promise<number> {
 
 describe('lanes', () => {
   it('a profile under sticky throttling does not slow the other profiles of its partition', async () => {
-    const alone = await runOthers(1);
+    // Each figure the mean of two runs: one ~3 s run on two shared cores varies by a fifth.
+    const alone = ((await runOthers(1)) + (await runOthers(1.5))) / 2;
 
     await p.sim.admin.setKnobs({ profileFaults: { [STICKY]: { stickyThrottle: true } } });
     const stuckJob = await p.submit(keywordUpdates(STICKY, 100));
-    const beside = await runOthers(2);
+    const beside = ((await runOthers(2)) + (await runOthers(2.5))) / 2;
     expect(beside).toBeLessThanOrEqual(alone * 1.2);
 
     // Throttling is not failure: once the API lets it through, every item succeeds.
