@@ -92,13 +92,13 @@ const envSchema = z.object({
   SLUICE_RETRY_BASE_MS: positiveInt.default(500),
   SLUICE_RETRY_MAX_MS: positiveInt.default(30_000),
   /** Records of one partition in memory at most, across its lanes (the rest wait in Kafka). */
-  SLUICE_READ_AHEAD: positiveInt.default(2_000),
+  SLUICE_READ_AHEAD: positiveInt.default(3_000),
   /** Records of one lane (profile) in memory at most: a lane's backlog never takes its partition's room. */
   SLUICE_LANE_READ_AHEAD: positiveInt.default(500),
   /** A lane that must wait this long for its rate limit (or for an open breaker) keeps only its next call's items in memory. */
   SLUICE_LANE_LONG_WAIT_MS: positiveInt.default(1_000),
   /** Write batches one read of before-images covers: reads share the profile's limit, so one read serves several writes. */
-  SLUICE_READ_BATCHES: positiveInt.default(10),
+  SLUICE_READ_BATCHES: positiveInt.default(20),
   /** A before-image read longer ago than this when its item is written is read again. */
   SLUICE_MAX_READ_AGE_MS: positiveInt.default(30_000),
   /** `profile`: one lane per profile (the default); `partition`: one per partition (the benchmark's baseline). */

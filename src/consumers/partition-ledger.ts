@@ -40,6 +40,14 @@ interface LeftLane {
   untilControlChange: boolean;
 }
 
+/**
+ * The share of a partition's capacity that must be free before its reader is wound back.
+ * A refill fetches a whole fetch's worth of records (up to a megabyte) and skips all but
+ * its lanes' ones: winding back for each record that finishes would decode thousands of
+ * records to take a few, and starve the lanes of CPU. Waiting for a tenth takes many at once.
+ */
+const REFILL_ROOM_SHARE = 0.1;
+
 export class PartitionLedger {
   /** Taken into work, not finished. */
   private readonly pending = new Set<number>();
@@ -50,6 +58,8 @@ export class PartitionLedger {
   /** While the reader is wound back: the lanes still taking their left records. */
   private refilling: Set<string> | undefined;
   private version = 0;
+  /** Free room a refill waits for (see REFILL_ROOM_SHARE). */
+  private readonly refillRoom: number;
   private cached: { version: number; point: CommitPoint } | undefined;
 
   private constructor(
@@ -61,6 +71,7 @@ export class PartitionLedger {
     private readonly capacity: number,
   ) {
     this.frontierOffset = base;
+    this.refillRoom = Math.max(1, Math.floor(capacity * REFILL_ROOM_SHARE));
   }
 
   static fresh(firstOffset: number, capacity: number): PartitionLedger {
@@ -175,7 +186,7 @@ export class PartitionLedger {
    * reader must seek to, or undefined when there is nothing to do (or a refill is under way).
    */
   startRefill(lanes: Iterable<string>): number | undefined {
-    if (this.refilling || this.pending.size >= this.capacity) return undefined;
+    if (this.refilling || this.capacity - this.pending.size < this.refillRoom) return undefined;
     const refilling = new Set<string>();
     let from = Infinity;
     for (const lane of lanes) {

@@ -231,11 +231,18 @@ export class ProfileLane {
     return item.current === undefined || now - item.readAtMs > this.ctx.policy.maxReadAgeMs;
   }
 
-  /** The items one read covers: the next write batches' worth, one call of up to MAX_READ_IDS ids. */
+  /**
+   * The items one read covers: the next write batches' worth, one call of up to
+   * MAX_READ_IDS ids, in whole write batches. A read of 68 items at 5 a call would end in a
+   * write of 3 (the other 2 of its batch not read yet): one call more per read. The 3 wait
+   * for the next read instead, with what arrives meanwhile.
+   */
   private readBatch(now: number): WorkItem[] {
     const { policy } = this.ctx;
     const limit = Math.min(MAX_READ_IDS, policy.maxBatchSize * policy.readBatches);
-    return planNext(this.queue, this.ctx.stateOf, policy.maxBatchSize, () => limit).batch.filter((item) => this.awaitsRead(item, now));
+    const unread = planNext(this.queue, this.ctx.stateOf, policy.maxBatchSize, () => limit).batch.filter((item) => this.awaitsRead(item, now));
+    const perWrite = Math.min(policy.maxBatchSize, unread[0]?.maxBatchSize ?? policy.maxBatchSize);
+    return unread.length > perWrite ? unread.slice(0, unread.length - (unread.length % perWrite)) : unread;
   }
 
   // A lane that waits long (a paused job, an open breaker, a slow limit) keeps only what its

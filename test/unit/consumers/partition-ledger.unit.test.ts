@@ -102,6 +102,16 @@ describe('PartitionLedger: refilling a lane from Kafka', () => {
     expect(l.startRefill(['slow'])).toBe(3);
   });
 
+  it('winds back only once a tenth of the partition is free, so one re-read takes many records, not one', () => {
+    const l = PartitionLedger.fresh(0, 20);
+    for (let o = 0; o < 20; o++) l.consider(o, o % 2 === 0 ? 'a' : 'b', room);
+    expect(l.consider(20, 'a', room)).toBe('leave'); // the partition is full
+    l.finish(1);
+    expect(l.startRefill(['a'])).toBeUndefined(); // one free place: not worth a fetch
+    l.finish(3);
+    expect(l.startRefill(['a'])).toBe(20);
+  });
+
   it('records held for a control change are read again only after one', () => {
     const l = PartitionLedger.fresh(0, 100);
     l.consider(0, 'paused', room);
