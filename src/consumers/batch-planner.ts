@@ -32,11 +32,16 @@ export interface LanePlan {
   held: number;
 }
 
+/** The most items one write starting with `head` may carry: the lane's limit and its operation's. */
+export function writeLimit(head: WorkItem, maxBatchSize: number): number {
+  return Math.min(maxBatchSize, head.maxBatchSize);
+}
+
 /**
  * `callLimit`: the most items the call may carry, given its first item: by default the
- * write limit (the lane's and the operation's); a read of before-images may take more.
+ * write limit; a read of before-images may take more.
  */
-export function planNext(queue: readonly WorkItem[], stateOf: StateOf, maxBatchSize: number, callLimit = (head: WorkItem) => Math.min(maxBatchSize, head.maxBatchSize)): LanePlan {
+export function planNext(queue: readonly WorkItem[], stateOf: StateOf, maxBatchSize: number, callLimit = (head: WorkItem) => writeLimit(head, maxBatchSize)): LanePlan {
   const cancelled: WorkItem[] = [];
   const batch: WorkItem[] = [];
   const heldEntities = new Set<string>();

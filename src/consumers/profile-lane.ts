@@ -15,7 +15,7 @@ import { Signal } from '../lib/signal.js';
 import type { AdaptiveLimiter, ClientKey } from './adaptive-limiter.js';
 import { isProfileAccessFailure, type ApiBreakers } from './api-breakers.js';
 import { backoffMs, type BackoffPolicy } from './backoff.js';
-import { planNext, type StateOf } from './batch-planner.js';
+import { planNext, writeLimit, type StateOf } from './batch-planner.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
 import type { Diagnosis } from './outcome-records.js';
 import type { WorkItem } from './work-item.js';
@@ -241,7 +241,7 @@ export class ProfileLane {
     const { policy } = this.ctx;
     const limit = Math.min(MAX_READ_IDS, policy.maxBatchSize * policy.readBatches);
     const unread = planNext(this.queue, this.ctx.stateOf, policy.maxBatchSize, () => limit).batch.filter((item) => this.awaitsRead(item, now));
-    const perWrite = Math.min(policy.maxBatchSize, unread[0]?.maxBatchSize ?? policy.maxBatchSize);
+    const perWrite = unread[0] ? writeLimit(unread[0], policy.maxBatchSize) : policy.maxBatchSize;
     return unread.length > perWrite ? unread.slice(0, unread.length - (unread.length % perWrite)) : unread;
   }
 
@@ -279,7 +279,7 @@ export class ProfileLane {
   // A first try that is not full waits a moment for more of its kind; a retry never does.
   private shouldLinger(batch: WorkItem[], now: number): boolean {
     const head = batch[0]!;
-    const limit = Math.min(this.ctx.policy.maxBatchSize, head.maxBatchSize);
+    const limit = writeLimit(head, this.ctx.policy.maxBatchSize);
     // (an item already read lingered before its read)
     if (batch.length >= limit || head.history.length > 0 || head.current !== undefined || this.ctx.policy.lingerMs <= 0) return false;
     this.lingerUntilMs ??= now + this.ctx.policy.lingerMs;
