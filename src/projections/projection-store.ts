@@ -116,6 +116,7 @@ export const projectDeadLetters = (pool: Pool, batch: PartitionBatch<DeadLettere
 
 async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: (string | null)[]): Promise<void> {
   await lockPlacementPartitions(client, events);
+  await lockJobs(client, events.map((e) => e.jobId));
   for (const [i, e] of events.entries()) {
     const body = e.event;
     if ('sluice.JobSubmitted' in body) {
@@ -301,12 +302,28 @@ async function applyVerifications(client: PoolClient, results: ItemResult[]): Pr
 }
 
 /**
- * Results and expiries of the same job's items are applied one transaction at a time (a
- * rebuild reads item-results and job-events at once): each sees the other's rows, so an
- * item is counted once whichever comes first. Jobs are locked in one order: no deadlock.
+ * Results, expiries, replays and dead letters of the same job are applied one transaction
+ * at a time (a rebuild reads item-results, job-events and the DLQ at once): each sees the
+ * other's rows, so an item is counted once whichever comes first. The lock is an advisory
+ * one on the job id, not the job's row: a job's first events may come before its row
+ * exists (a results batch that found no row to lock ran beside the JobSubmitted batch that
+ * was writing it, and wrote an older generation over the expiry it could not see). Jobs
+ * are locked in one order; a lock taken later in a transaction (the jobs a gap touches)
+ * may meet a deadlock, which Postgres breaks and the projector retries.
  */
 async function lockJobs(client: PoolClient, jobIds: string[]): Promise<void> {
-  await client.query(`SELECT 1 FROM jobs WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE`, [[...new Set(jobIds)]]);
+  const keys = [...new Set(jobIds.filter((id) => id !== '').map(jobLockKey))].sort((a, b) => a - b);
+  if (keys.length > 0) await client.query(`SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) WITH ORDINALITY AS u(k, n) ORDER BY n`, [JOB_LOCK_SPACE, keys]);
+}
+
+/** The first key of the advisory locks on jobs (the second is the job id's hash). */
+const JOB_LOCK_SPACE = 0x51c4;
+
+/** A job id's 32-bit FNV-1a hash, signed as Postgres's int: ids that share one only wait for each other. */
+function jobLockKey(jobId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < jobId.length; i++) hash = Math.imul(hash ^ jobId.charCodeAt(i), 0x01000193);
+  return hash | 0;
 }
 
 /** An item's projected status changed (from undefined: its first result). */
@@ -582,6 +599,7 @@ function toItemRecord(r: ItemRow) {
 }
 
 async function applyDeadLetters(client: PoolClient, letters: DeadLettered[], traceIds: (string | null)[]): Promise<void> {
+  await lockJobs(client, letters.flatMap((d) => (d.command ? [d.command.jobId] : [])));
   await client.query(
     `INSERT INTO dead_letters (dead_letter_id, job_id, tenant_id, item_index, profile_id, operation, status, error_kind, error_reason,
                                error_message, attempts, command, raw_value, source_topic, source_partition, source_offset,
