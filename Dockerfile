@@ -6,12 +6,14 @@
 #   docker run --env-file sluice.env sluice executor                 # an executor
 # Configuration is environment only (see README, "Deploying").
 
-# Build: every dependency (the postinstall step patches kafkajs), then only production's.
+# Build: every dependency (the postinstall step patches kafkajs), the web dashboard
+# (Vite, into ui/dist), then only production's dependencies.
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches ./patches
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
+COPY ui ./ui
+RUN npm ci --no-audit --no-fund && npm run ui:build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
 ENV NODE_ENV=production \
@@ -21,6 +23,7 @@ ENV NODE_ENV=production \
     SLUICE_LOG_LEVEL=info
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/ui/dist ./ui/dist
 COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src

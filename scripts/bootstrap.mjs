@@ -21,3 +21,34 @@ if (!existsSync(marker) || readFileSync(marker, 'utf8') !== lockHash) {
   execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
   writeFileSync(marker, lockHash);
 }
+
+// The web dashboard (ui/), built into ui/dist for the api to serve at /ui, again whenever
+// its sources (or the installed packages) changed since the last build.
+const ui = join(root, 'ui');
+const uiHash = createHash('sha256').update(lockHash);
+const addSources = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'dist') addSources(path);
+    } else uiHash.update(entry.name).update(readFileSync(path));
+  }
+};
+addSources(ui);
+const uiBuilt = join(ui, 'dist', '.built-from');
+const uiSourcesHash = uiHash.digest('hex');
+if (!existsSync(uiBuilt) || readFileSync(uiBuilt, 'utf8') !== uiSourcesHash) {
+  console.log('bootstrap: building the dashboard (vite build)');
+  execSync('npm run --silent ui:build', { cwd: root, stdio: 'inherit' });
+  writeFileSync(uiBuilt, uiSourcesHash);
+}
+
+// `--browser` (npm test): the dashboard's browser tests drive Debian's Chromium. It is
+// installed here when missing and this user may install packages (CI's machine is root);
+// otherwise the tests say how to get one.
+if (process.argv.includes('--browser') && !['/usr/bin/chromium', '/usr/bin/chromium-browser'].some((path) => existsSync(path)) && !process.env.SLUICE_CHROMIUM) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('bootstrap: installing chromium (apt-get) for the dashboard tests');
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit', shell: '/bin/sh' });
+  } else console.log('bootstrap: no chromium found and not root: the dashboard tests will fail until one is installed (apt-get install chromium) or SLUICE_CHROMIUM names one');
+}

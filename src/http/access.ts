@@ -14,8 +14,8 @@ import { AddressFailures, BoundedSet } from './address-failures.js';
 import { header } from './request-context.js';
 
 export interface RouteAccess {
-  /** admin: admin tokens; read: admin and read tokens; job-read: those and the job's own job token. */
-  allow: 'admin' | 'read' | 'job-read';
+  /** admin: admin tokens; read: admin and read tokens; job-read: those and the job's own job token; any: every valid token. */
+  allow: 'admin' | 'read' | 'job-read' | 'any';
   /** The action's name in the audit log. */
   action: string;
   /** The path parameter naming the target (a job, dead letter, replay or token id). */
@@ -37,7 +37,7 @@ declare module 'fastify' {
   }
 }
 
-const ALLOWED: Record<RouteAccess['allow'], readonly TokenScope[]> = { admin: ['admin'], read: ['admin', 'read'], 'job-read': ['admin', 'read'] };
+const ALLOWED: Record<RouteAccess['allow'], readonly TokenScope[]> = { admin: ['admin'], read: ['admin', 'read'], 'job-read': ['admin', 'read'], any: ['admin', 'read', 'job'] };
 
 export interface AccessOptions {
   tokens: ApiTokens;

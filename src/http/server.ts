@@ -22,6 +22,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerProjectionErrorRoutes } from './routes/projection-errors.js';
 import { registerAccessControl } from './access.js';
 import { charsetOf } from './request-context.js';
+import { DASHBOARD_BUILD_DIR, loadDashboard, registerDashboard } from './dashboard-assets.js';
 
 export interface ApiServerOptions {
   runtime: ProducerRuntime;
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   metricsToken?: string;
   /** More of this process's parts (`sluice run`: its executor and projector): their metrics on /metrics, their checks in /readyz. */
   alongside?: { metrics: Registry; readiness: ReadinessCheck[] }[];
+  /** The built web dashboard, served at /ui (default: ui/dist of this checkout). */
+  dashboardDir?: string;
 }
 
 const SMALL_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -51,7 +54,7 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
-export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024, requestsPerMinute, authFailuresPerMinute = 60, streamsPerToken = 5, metricsToken, alongside = [] }: ApiServerOptions): Promise<FastifyInstance> {
+export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 * 1024 * 1024, requestsPerMinute, authFailuresPerMinute = 60, streamsPerToken = 5, metricsToken, alongside = [], dashboardDir = DASHBOARD_BUILD_DIR }: ApiServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
     // Every other JSON body (control, replay, tokens) is small and parsed in the request's turn.
@@ -164,6 +167,7 @@ export async function buildApiServer({ runtime, logger, jsonBodyLimitBytes = 64 
   registerTenantAdsAuthRoutes(app, runtime.tenantAdsAuth, runtime.tenantCredentials);
   registerAuditRoutes(app, runtime.audit);
   registerProjectionErrorRoutes(app, runtime.projectionErrors);
+  registerDashboard(app, loadDashboard(dashboardDir));
   return app;
 }
 

@@ -35,10 +35,17 @@ export interface VerificationCounts {
 
 export interface ProfileProgress {
   profileId: string;
+  /** The job's items of this profile. */
+  total: number;
   done: number;
+  remaining: number;
   succeeded: number;
   failedOrDeadLettered: number;
   retrying: number;
+  /** Of the retrying items, those the API throttled (429): the profile is at its limit. */
+  throttled: number;
+  /** Items done per second since the job's first activity (0 before any). */
+  itemsPerS: number;
 }
 
 export interface JobProgress {
@@ -99,6 +106,27 @@ export const DEFAULT_PAUSE_WARN_MS = 7 * 24 * 3_600_000;
 
 const THROUGHPUT_WINDOW_S = 60;
 
+/** The jobs row's counter columns. */
+export type CountRow = Record<'pending_items' | 'retrying_items' | 'succeeded_items' | 'failed_items' | 'dead_lettered_items' | 'cancelled_items' | 'skipped_items' | 'superseded_items' | 'expired_items' | 'conflict_items', string>;
+
+/** A job's items by status, and how many of them have ended, from its row's counters. */
+export function countsOf(row: CountRow): { counts: ItemCounts; done: number } {
+  const counts: ItemCounts = {
+    pending: Number(row.pending_items),
+    retrying: Number(row.retrying_items),
+    succeeded: Number(row.succeeded_items),
+    failed: Number(row.failed_items),
+    deadLettered: Number(row.dead_lettered_items),
+    cancelled: Number(row.cancelled_items),
+    skipped: Number(row.skipped_items),
+    superseded: Number(row.superseded_items),
+    expired: Number(row.expired_items),
+    conflict: Number(row.conflict_items),
+  };
+  const done = counts.succeeded + counts.failed + counts.deadLettered + counts.cancelled + counts.skipped + counts.superseded + counts.expired + counts.conflict;
+  return { counts, done };
+}
+
 interface JobRow {
   job_id: string;
   tenant_id: string;
@@ -146,20 +174,8 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
   );
   const row = rows[0];
   if (!row) return undefined;
-  const counts: ItemCounts = {
-    pending: Number(row.pending_items),
-    retrying: Number(row.retrying_items),
-    succeeded: Number(row.succeeded_items),
-    failed: Number(row.failed_items),
-    deadLettered: Number(row.dead_lettered_items),
-    cancelled: Number(row.cancelled_items),
-    skipped: Number(row.skipped_items),
-    superseded: Number(row.superseded_items),
-    expired: Number(row.expired_items),
-    conflict: Number(row.conflict_items),
-  };
+  const { counts, done } = countsOf(row);
   const total = Number(row.total_items);
-  const done = counts.succeeded + counts.failed + counts.deadLettered + counts.cancelled + counts.skipped + counts.superseded + counts.expired + counts.conflict;
   const window = row.first_activity_at && row.last_activity_at ? Math.min(THROUGHPUT_WINDOW_S, Math.max(1, (row.last_activity_at.getTime() - row.first_activity_at.getTime()) / 1000)) : 0;
   const throughput = window > 0 ? Number(row.recent_done) / window : 0;
   const over = FINAL_STATUSES.includes(row.status);
@@ -191,7 +207,7 @@ export async function readJobProgress(pool: Pool, tenantId: string, jobId: strin
     canary: row.canary && row.canary_phase ? { ...row.canary, phase: row.canary_phase } : null,
     pauseOverdue: row.status === 'paused' && row.paused_at !== null && Date.now() - row.paused_at.getTime() > (options.pauseWarnMs ?? DEFAULT_PAUSE_WARN_MS),
     projectedAt: row.projected_at?.toISOString() ?? null,
-    ...(options.profiles ? { profiles: await readProfileProgress(pool, jobId) } : {}),
+    ...(options.profiles ? { profiles: await readProfileProgress(pool, jobId, activeS) } : {}),
   };
 }
 
@@ -212,15 +228,35 @@ async function readSlowestProfile(pool: Pool, jobId: string, activeS: number): P
   return slowest;
 }
 
-async function readProfileProgress(pool: Pool, jobId: string): Promise<ProfileProgress[]> {
-  const { rows } = await pool.query<{ profile_id: string; done: string; succeeded: string; failed: string; retrying: string }>(
-    `SELECT profile_id,
-       count(*) FILTER (WHERE status NOT IN ('pending', 'retrying')) AS done,
-       count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-       count(*) FILTER (WHERE status IN ('failed', 'dead_lettered')) AS failed,
-       count(*) FILTER (WHERE status = 'retrying') AS retrying
-     FROM job_items WHERE job_id = $1 GROUP BY profile_id ORDER BY profile_id`,
+// Every profile of the job (those with nothing projected yet too), from its placed count
+// and its items' rows.
+async function readProfileProgress(pool: Pool, jobId: string, activeS: number): Promise<ProfileProgress[]> {
+  const { rows } = await pool.query<{ profile_id: string; total: string; done: string; succeeded: string; failed: string; retrying: string; throttled: string }>(
+    `SELECT p.profile_id, p.total_items AS total, COALESCE(i.done, 0) AS done, COALESCE(i.succeeded, 0) AS succeeded,
+            COALESCE(i.failed, 0) AS failed, COALESCE(i.retrying, 0) AS retrying, COALESCE(i.throttled, 0) AS throttled
+     FROM job_profiles p LEFT JOIN (
+       SELECT profile_id,
+         count(*) FILTER (WHERE status NOT IN ('pending', 'retrying')) AS done,
+         count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+         count(*) FILTER (WHERE status IN ('failed', 'dead_lettered')) AS failed,
+         count(*) FILTER (WHERE status = 'retrying') AS retrying,
+         count(*) FILTER (WHERE status = 'retrying' AND last_error_kind = 'throttled') AS throttled
+       FROM job_items WHERE job_id = $1 GROUP BY profile_id) i USING (profile_id)
+     WHERE p.job_id = $1 ORDER BY p.profile_id`,
     [jobId],
   );
-  return rows.map((r) => ({ profileId: r.profile_id, done: Number(r.done), succeeded: Number(r.succeeded), failedOrDeadLettered: Number(r.failed), retrying: Number(r.retrying) }));
+  return rows.map((r) => {
+    const [total, done] = [Number(r.total), Number(r.done)];
+    return {
+      profileId: r.profile_id,
+      total,
+      done,
+      remaining: Math.max(0, total - done),
+      succeeded: Number(r.succeeded),
+      failedOrDeadLettered: Number(r.failed),
+      retrying: Number(r.retrying),
+      throttled: Number(r.throttled),
+      itemsPerS: activeS > 0 ? Math.round((done / activeS) * 100) / 100 : 0,
+    };
+  });
 }

@@ -6,7 +6,7 @@ import type { FieldValues } from '../domain/field-values.js';
 import type { Pool } from '../db/pool.js';
 import { UUID_PATTERN } from '../domain/ids.js';
 import { instantProblem } from '../domain/instants.js';
-import { readJobProgress, type JobStatus, type ProgressReader, type VerificationCounts } from './job-progress.js';
+import { countsOf, readJobProgress, type CountRow, type ItemCounts, type JobStatus, type ProgressReader, type VerificationCounts } from './job-progress.js';
 
 export interface JobSummary {
   jobId: string;
@@ -15,6 +15,10 @@ export interface JobSummary {
   labels: Record<string, string>;
   totalItems: number;
   done: number;
+  /** Items by status, as on the job's progress. */
+  counts: ItemCounts;
+  /** Who submitted it (`token:<name>` over HTTP), when it was said. */
+  submittedBy: string | null;
   submittedAt: string;
   finishedAt: string | null;
 }
@@ -71,16 +75,17 @@ export async function listJobs(pool: Pool, tenantId: string, f: JobFilter): Prom
     const [at, id] = decodeCursor(f.cursor);
     where.push(`(submitted_at, job_id) < (${arg(at)}::timestamptz, ${arg(id)})`);
   }
-  const { rows } = await pool.query<{ job_id: string; status: JobStatus; operation: string | null; labels: Record<string, string>; total_items: string; done: string; submitted_at: Date; finished_at: Date | null }>(
-    `SELECT job_id, status, operation, labels, total_items, submitted_at, finished_at,
-            succeeded_items + failed_items + dead_lettered_items + cancelled_items + skipped_items + superseded_items + expired_items + conflict_items AS done
-     FROM jobs WHERE ${where.join(' AND ')} ORDER BY submitted_at DESC, job_id DESC LIMIT ${arg(f.limit + 1)}`,
+  const { rows } = await pool.query<CountRow & { job_id: string; status: JobStatus; operation: string | null; labels: Record<string, string>; total_items: string; submitted_by: string | null; submitted_at: Date; finished_at: Date | null }>(
+    `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY submitted_at DESC, job_id DESC LIMIT ${arg(f.limit + 1)}`,
     args,
   );
   const page = rows.slice(0, f.limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => ({ jobId: r.job_id, status: r.status, operation: r.operation, labels: r.labels, totalItems: Number(r.total_items), done: Number(r.done), submittedAt: r.submitted_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null })),
+    items: page.map((r) => {
+      const { counts, done } = countsOf(r);
+      return { jobId: r.job_id, status: r.status, operation: r.operation, labels: r.labels, totalItems: Number(r.total_items), done, counts, submittedBy: r.submitted_by, submittedAt: r.submitted_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null };
+    }),
     nextCursor: rows.length > f.limit && last ? encodeCursor(last.submitted_at, last.job_id) : null,
   };
 }
@@ -102,6 +107,8 @@ export interface ItemView {
   values: { previous: FieldValues | null; applied: FieldValues | null; current: FieldValues | null };
   /** The latest read-back of a succeeded item. */
   verification: { status: 'verified' | 'drifted' | 'unreadable'; found: FieldValues | null; at: string } | null;
+  /** The trace of the result that set the row (its spans: the call to the API). */
+  traceId: string | null;
 }
 
 interface ItemRowDb {
@@ -124,6 +131,7 @@ interface ItemRowDb {
   verification: 'verified' | 'drifted' | 'unreadable' | null;
   verified_values: FieldValues | null;
   verified_at: Date | null;
+  trace_id: string | null;
 }
 
 const toItemView = (r: ItemRowDb): ItemView => ({
@@ -140,14 +148,29 @@ const toItemView = (r: ItemRowDb): ItemView => ({
   payload: r.payload,
   values: { previous: r.previous_values, applied: r.applied_values, current: r.current_values },
   verification: r.verification ? { status: r.verification, found: r.verified_values, at: r.verified_at!.toISOString() } : null,
+  traceId: r.trace_id,
 });
 
+/** Which of a job's items: every field narrows the selection. */
+export interface ItemFilter {
+  statuses?: string[];
+  profileId?: string;
+  operation?: string;
+  /** The last error's reason (THROTTLED, TOO_HIGH, COMMAND_EXPIRED…). */
+  reason?: string;
+  /** Items with a greater index (the previous page's cursor). */
+  after?: number;
+  limit: number;
+}
+
 /** A job's items, by index from `after` on; undefined if the tenant has no such job. */
-export async function listItems(pool: Pool, tenantId: string, jobId: string, f: { statuses?: string[]; after?: number; limit: number }): Promise<Page<ItemView> | undefined> {
+export async function listItems(pool: Pool, tenantId: string, jobId: string, f: ItemFilter): Promise<Page<ItemView> | undefined> {
   if (!(await ownsJob(pool, tenantId, jobId))) return undefined;
   const { rows } = await pool.query<ItemRowDb>(
-    `SELECT * FROM job_items WHERE job_id = $1 AND item_index > $2 AND ($3::text[] IS NULL OR status = ANY($3)) ORDER BY item_index LIMIT $4`,
-    [jobId, f.after ?? -1, f.statuses ?? null, f.limit + 1],
+    `SELECT * FROM job_items WHERE job_id = $1 AND item_index > $2 AND ($3::text[] IS NULL OR status = ANY($3))
+       AND ($4::text IS NULL OR profile_id = $4) AND ($5::text IS NULL OR operation = $5) AND ($6::text IS NULL OR last_error_reason = $6)
+     ORDER BY item_index LIMIT $7`,
+    [jobId, f.after ?? -1, f.statuses ?? null, f.profileId ?? null, f.operation ?? null, f.reason ?? null, f.limit + 1],
   );
   const page = rows.slice(0, f.limit).map(toItemView);
   return { items: page, nextCursor: rows.length > f.limit ? String(page.at(-1)!.index) : null };
@@ -214,7 +237,7 @@ async function verifiedSince(pool: Pool, jobId: string, since: Date): Promise<Ve
 export interface ProjectionQueries {
   progress: ProgressReader;
   jobs(tenantId: string, filter: JobFilter): Promise<Page<JobSummary>>;
-  items(tenantId: string, jobId: string, filter: { statuses?: string[]; after?: number; limit: number }): Promise<Page<ItemView> | undefined>;
+  items(tenantId: string, jobId: string, filter: ItemFilter): Promise<Page<ItemView> | undefined>;
   results(jobId: string, set: ResultSet): AsyncGenerator<ItemView | { index: number; status: 'pending' }>;
   ownsJob(tenantId: string, jobId: string): Promise<boolean>;
   finishedStatus(jobId: string): Promise<JobStatus | undefined>;

@@ -124,13 +124,13 @@ async function applyJobEvents(client: PoolClient, events: JobEvent[], traceIds: 
       // A job's results may be projected before its JobSubmitted (another topic): the row
       // then exists as a placeholder whose counters are kept.
       await client.query(
-        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at, trace_id, revert_of, capture_before, auto_pause, canary, canary_phase, verify_at_end)
-         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9, $10, $11, CASE WHEN $11::jsonb IS NULL THEN NULL ELSE 'running' END, $12)
-         ON CONFLICT (job_id) DO UPDATE SET operation = EXCLUDED.operation, labels = EXCLUDED.labels,
+        `INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at, trace_id, revert_of, capture_before, auto_pause, canary, canary_phase, verify_at_end, submitted_by)
+         VALUES ($1, $2, 'submitted', $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9, $10, $11, CASE WHEN $11::jsonb IS NULL THEN NULL ELSE 'running' END, $12, $13)
+         ON CONFLICT (job_id) DO UPDATE SET operation = EXCLUDED.operation, labels = EXCLUDED.labels, submitted_by = EXCLUDED.submitted_by,
            total_items = EXCLUDED.total_items, submitted_at = EXCLUDED.submitted_at, trace_id = EXCLUDED.trace_id,
            revert_of = EXCLUDED.revert_of, capture_before = EXCLUDED.capture_before, auto_pause = EXCLUDED.auto_pause,
            canary = EXCLUDED.canary, canary_phase = COALESCE(jobs.canary_phase, EXCLUDED.canary_phase), verify_at_end = EXCLUDED.verify_at_end, updated_at = now()`,
-        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt, traceIds[i], s.revertOf ?? null, s.captureBefore ?? true, JSON.stringify(s.autoPause ?? DEFAULT_AUTO_PAUSE), s.canary ? JSON.stringify(s.canary) : null, s.verifyAtEnd ?? false],
+        [e.jobId, e.tenantId, s.operation, JSON.stringify(s.labels), s.itemCount, e.occurredAt, traceIds[i], s.revertOf ?? null, s.captureBefore ?? true, JSON.stringify(s.autoPause ?? DEFAULT_AUTO_PAUSE), s.canary ? JSON.stringify(s.canary) : null, s.verifyAtEnd ?? false, s.submittedBy],
       );
       // Results projected before this event are counted in from the items already there.
       await client.query(

@@ -4,7 +4,9 @@
 // projector; submits 20,000 bid and
 // budget updates, about 1% of them for entities that do not exist; shows the live
 // progress bar; and ends with the job's summary, where its dead letters are and how to
-// see what replaying them would send.
+// see what replaying them would send. With --keep it also serves the api (and the web
+// dashboard) while the job runs, prints the dashboard's address with an admin token and
+// a read-only share link of the job, and keeps everything up until Ctrl-C.
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { openExecutorRuntime, executorSettings } from '../../app/executor-runtime.js';
@@ -15,8 +17,10 @@ import { submitJob } from '../../index.js';
 import { generatedEntityId, generatedProfileId } from '../../simulator/entities.js';
 import { startSimulator } from '../../simulator/server.js';
 import { stackUp } from '../../stack/local-stack.js';
+import { buildApiServer } from '../../http/server.js';
 import { createLogger } from '../../telemetry/logger.js';
-import { cliContext } from '../context.js';
+import { cliContext, closeOnSignals } from '../context.js';
+import { apiServerOptions } from './api.js';
 import { exitCodeOf, summaryLines, watchJob } from '../job-watcher.js';
 
 const PROFILES = 200;
@@ -31,7 +35,8 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('start the local stack and run the demo job end to end')
-    .action(async () => {
+    .option('--keep', "serve the api and the dashboard, print the job's dashboard address with a token, and stay up until Ctrl-C")
+    .action(async (opts: { keep?: boolean }) => {
       const { config, logger } = cliContext();
       const quiet = createLogger({ level: 'warn', service: 'demo' });
       const result = await stackUp(config, logger);
@@ -64,10 +69,28 @@ export function registerDemoCommand(program: Command): void {
       const producer = await openProducerRuntime(demoConfig, quiet);
       const projector = await openProjectorRuntime(demoConfig, quiet);
       const executor = await openExecutorRuntime(demoConfig, quiet, executorSettings(demoConfig));
+      const api = opts.keep ? await buildApiServer(apiServerOptions(demoConfig, producer, quiet)) : undefined;
+      const close = async () => {
+        await api?.close();
+        await executor.close();
+        await projector.close();
+        await producer.close();
+        await sim.close();
+      };
+      let keeping = false;
       try {
+        const address = await api?.listen({ host: config.api.host, port: config.api.port });
         const submitted = await submitJob(producer, { tenantId: 'demo', labels: { source: 'demo' }, idempotencyKey: `demo-${randomUUID()}` }, demoItems());
         if (submitted.type !== 'accepted') throw new Error(`the demo job was not accepted: ${JSON.stringify(submitted).slice(0, 500)}`);
         console.log(`submitted job ${submitted.jobId}: ${submitted.itemCount} items over ${submitted.profileCount} profiles`);
+        if (address) {
+          // The token is in the address's fragment: the browser keeps it and never sends it to a server.
+          const admin = await producer.tokens.create({ tenantId: 'demo', scope: 'admin', name: 'demo-admin', createdBy: 'sluice demo', expiresInSeconds: 7 * 24 * 3600 });
+          const share = await producer.tokens.create({ tenantId: 'demo', scope: 'job', jobId: submitted.jobId, name: 'demo-share', createdBy: 'sluice demo', expiresInSeconds: 7 * 24 * 3600 });
+          console.log(`dashboard (signs in as demo-admin): ${address}/ui/#token=${admin.token}`);
+          console.log(`  the job's page: ${address}/ui/#/jobs/${submitted.jobId}`);
+          console.log(`  read-only share link of the job: ${address}/ui/#token=${share.token}`);
+        }
         const final = await watchJob(producer.queries.progress, 'demo', submitted.jobId, { timeoutMs: 170_000 });
         for (const line of summaryLines(final)) console.log(line);
         console.log(`dead letters: npx sluice dlq ls --tenant demo --job ${submitted.jobId}`);
@@ -75,11 +98,13 @@ export function registerDemoCommand(program: Command): void {
         console.log(`what a replay would send: npx sluice dlq replay --tenant demo --job ${submitted.jobId} --dry-run`);
         console.log(`details: npx sluice jobs show ${submitted.jobId} --tenant demo`);
         process.exitCode = final.status === 'completed_with_errors' ? 0 : exitCodeOf(final); // errors are part of the demo
+        if (api) {
+          console.log('the dashboard stays up (replay the dead letters from it); Ctrl-C ends the demo');
+          closeOnSignals(close);
+          keeping = true;
+        }
       } finally {
-        await executor.close();
-        await projector.close();
-        await producer.close();
-        await sim.close();
+        if (!keeping) await close();
       }
     });
 }

@@ -12,9 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, type JobStatus } from '../../projections/job-progress.js';
 import type { ItemView, ProjectionQueries, ResultSet } from '../../projections/job-queries.js';
 import { principalOf, tenantOf } from '../access.js';
-import { CURSOR, errorBody, idParams, PAGE_LIMIT } from '../request-context.js';
+import { CURSOR, errorBody, idParams } from '../request-context.js';
 
 const POLL_MS = 500;
+// Up to 1,000 jobs a page: the dashboard's first screen in one request (a job's row is small).
+const JOBS_PAGE_LIMIT = { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' } as const;
+// Names as Sluice and the API write them (profile ids, operations, error reasons).
+const NAME = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
 const params = idParams('jobId');
 
 const JOB_STATUSES: JobStatus[] = ['submitted', 'running', 'paused', 'cancelled', 'completed', 'completed_with_errors'];
@@ -48,7 +52,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
             label: { type: 'string', pattern: LABEL_PAIR.source },
             submittedAfter: { type: 'string', format: 'instant' },
             submittedBefore: { type: 'string', format: 'instant' },
-            limit: PAGE_LIMIT,
+            limit: JOBS_PAGE_LIMIT,
             cursor: CURSOR,
           },
           additionalProperties: false,
@@ -75,12 +79,15 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
     {
       config: { access: { allow: 'job-read', action: 'job.items', target: 'jobId' } },
       schema: {
-        summary: "A job's items by status, in index order",
+        summary: "A job's items by status, profile, operation and error reason, in index order",
         params,
         querystring: {
           type: 'object',
           properties: {
             status: { type: 'string', pattern: `^(${ITEM_STATUSES.join('|')})(,(${ITEM_STATUSES.join('|')}))*$` },
+            profileId: NAME,
+            operation: NAME,
+            reason: NAME,
             after: { type: 'string', pattern: '^[0-9]{1,15}$' },
             limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' },
           },
@@ -91,8 +98,15 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
     },
     async (req, reply) => {
       const { jobId } = req.params as { jobId: string };
-      const q = req.query as { status?: string; after?: string; limit?: string };
-      const page = await queries.items(tenantOf(req), jobId, { statuses: q.status?.split(','), after: q.after === undefined ? undefined : Number(q.after), limit: Number(q.limit ?? 100) });
+      const q = req.query as { status?: string; profileId?: string; operation?: string; reason?: string; after?: string; limit?: string };
+      const page = await queries.items(tenantOf(req), jobId, {
+        statuses: q.status?.split(','),
+        profileId: q.profileId,
+        operation: q.operation,
+        reason: q.reason,
+        after: q.after === undefined ? undefined : Number(q.after),
+        limit: Number(q.limit ?? 100),
+      });
       return page ?? reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
     },
   );

@@ -9,7 +9,7 @@ import type { ProducerRuntime } from '../../app/producer-runtime.js';
 import { csvItems, limitBytes, ndjsonItems, type SourceItem } from '../../producers/item-sources.js';
 import { readJsonJobBody, type JsonJobHeader } from '../../producers/json-job-body.js';
 import type { JobRequest, SubmitResult } from '../../producers/job-submitter.js';
-import { tenantOf } from '../access.js';
+import { actorOf, principalOf, tenantOf } from '../access.js';
 import { errorBody, header, idParams, mediaTypeOf } from '../request-context.js';
 
 const jobLinks = {
@@ -125,6 +125,7 @@ function registerSubmit(app: FastifyInstance, runtime: ProducerRuntime, jsonBody
       }
       const request: JobRequest = {
         tenantId: tenantOf(req),
+        submittedBy: actorOf(principalOf(req)),
         operation: json?.header.operation ?? query.operation,
         labels: json?.header.labels ?? pairs.labels,
         captureBefore: json?.header.captureBefore ?? (query.captureBefore === undefined ? undefined : query.captureBefore === 'true'),

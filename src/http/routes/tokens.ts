@@ -1,6 +1,7 @@
 // API tokens over HTTP, for a tenant's admins: POST /v1/tokens (a new token; its secret
 // is in this answer only), GET /v1/tokens (the tenant's tokens, never their secrets) and
-// DELETE /v1/tokens/:tokenId (revoke). Every call is in the audit log.
+// DELETE /v1/tokens/:tokenId (revoke); GET /v1/whoami, for any token: what it may do
+// (the dashboard signs in with it). Every call is in the audit log.
 import type { FastifyInstance } from 'fastify';
 import { TOKEN_SCOPES, type ApiTokens, type TokenScope } from '../../db/api-tokens.js';
 import type { SubmittedJobs } from '../../db/submitted-jobs.js';
@@ -47,6 +48,10 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokens, job
     },
   );
 
+  app.get('/v1/whoami', { config: { access: { allow: 'any', action: 'token.whoami' } }, schema: { summary: 'The token presented: its tenant, scope, name and, for a job token, its job' } }, async (req) => {
+    const { tenantId, scope, name, jobId } = principalOf(req);
+    return { tenantId, scope, name, jobId };
+  });
   app.get('/v1/tokens', { config: { access: { allow: 'admin', action: 'token.list' } }, schema: { summary: "The tenant's tokens (never their secrets)" } }, async (req) => ({
     tokens: await tokens.list(tenantOf(req)),
   }));

@@ -111,7 +111,7 @@ function generator(next: () => number) {
     () => ({ method: 'POST', path: `/v1/jobs?${enc(s().slice(0, 50))}=1`, headers: json, body: jsonOf({ operation: 'keyword.setBid', items: [item()] }) }),
     // Reads of jobs.
     () => ({ method: 'GET', path: `/v1/jobs?status=${enc(s())}` }),
-    () => ({ method: 'GET', path: `/v1/jobs?limit=${enc(pick(['0', '-1', '501', '1e3', 'abc', s()]))}` }),
+    () => ({ method: 'GET', path: `/v1/jobs?limit=${enc(pick(['0', '-1', '1001', '1e3', 'abc', s()]))}` }),
     () => ({ method: 'GET', path: `/v1/jobs?cursor=${enc(s())}` }),
     // A cursor of the right shape with hostile contents (it goes into a query).
     () => ({ method: 'GET', path: `/${pick(['v1/jobs', 'v1/dead-letters'])}?cursor=${Buffer.from(JSON.stringify([pick([s(), '2026-01-01T00:00:00Z']), s()])).toString('base64url').slice(0, 500) || 'x'}` }),

@@ -72,7 +72,7 @@ it('streams progress while the job runs and ends with its final status; GET agre
 
   const res = await fetch(`${api.url}/v1/jobs/${jobId}?profiles=true`, { headers: t1 });
   const progress = (await res.json()) as JobProgress;
-  expect(progress.profiles).toEqual(PROFILES.map((profileId) => ({ profileId, done: 60, succeeded: 60, failedOrDeadLettered: 0, retrying: 0 })));
+  expect(progress.profiles).toEqual(PROFILES.map((profileId) => ({ profileId, total: 60, done: 60, remaining: 0, succeeded: 60, failedOrDeadLettered: 0, retrying: 0, throttled: 0, itemsPerS: expect.any(Number) })));
   expect(progress.projectedAt).not.toBeNull();
   expect((await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: await api.auth('someone-else') })).status).toBe(404);
 

@@ -1,0 +1,55 @@
+// Live data without flooding the page: a poll that waits for its answer before the next
+// (never two at once), pauses while the tab is hidden, and renders at most every
+// `everyMs` (the dashboard's pages update no more than twice a second).
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+export interface Polled<T> {
+  data: T | undefined;
+  error: Error | undefined;
+  /** Ask again now (after an action). */
+  refresh: () => void;
+}
+
+export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknown[]): Polled<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<Error | undefined>(undefined);
+  const wake = useRef<() => void>(() => {});
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    setData(undefined);
+    const run = async () => {
+      timer = undefined;
+      try {
+        const next = await load();
+        if (!stopped) {
+          setData(next);
+          setError(undefined);
+        }
+      } catch (e) {
+        if (!stopped) setError(e as Error);
+      }
+      if (!stopped && everyMs > 0) timer = setTimeout(run, document.hidden ? everyMs * 5 : everyMs);
+    };
+    wake.current = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      void run();
+    };
+    void run();
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, deps);
+  return { data, error, refresh: () => wake.current() };
+}
+
+/** Ticks every `everyMs`, for text that ages ("3 s ago"). */
+export function useNow(everyMs = 1_000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
