@@ -9,7 +9,7 @@
 // read found decides whether the write still follows.
 import type { ApiClient, BatchRequest, CallResult, ItemOutcome as ApiItemOutcome } from '../domain/api-client.js';
 import { Permanent, Throttled, Transient, type CallFailure } from '../domain/errors.js';
-import type { ItemOutcome } from '../domain/events.js';
+import { BREAKER_OPEN, type ItemOutcome } from '../domain/events.js';
 import { holdsValues, type FieldValues } from '../domain/field-values.js';
 import { Signal } from '../lib/signal.js';
 import type { AdaptiveLimiter, ClientKey } from './adaptive-limiter.js';
@@ -418,7 +418,10 @@ export class ProfileLane {
     }
     const waitMs = backoffMs(this.ctx.policy.backoff, item.attempts);
     item.notBeforeMs = now + waitMs;
-    this.retrying(item, error, error.kind, waitMs, latencyMs);
+    // Why it waits: its own backoff, or a breaker this failure left open (then no call is
+    // made for the profile until a probe succeeds; the job's profile view marks it).
+    const reason = this.ctx.breakers.blocked(item.command.profileId) ? BREAKER_OPEN : error.kind;
+    this.retrying(item, error, reason, waitMs, latencyMs);
   }
 
   private retrying(item: WorkItem, error: CallFailure, reason: string, retryInMs: number, latencyMs: number): void {

@@ -140,6 +140,9 @@ export interface ItemRequested extends ItemIdentity {
 
 export type CommandPurpose = 'WRITE' | 'VERIFY';
 
+/** An ItemRetrying's reason when the call failed transiently and left the profile's (or the API's) breaker open: no call is made for the profile until a probe succeeds. Otherwise the reason is THROTTLED or the error's kind. */
+export const BREAKER_OPEN = 'BREAKER_OPEN';
+
 export type ItemOutcome =
   | { 'sluice.ItemSucceeded': { summary: string | null; previous?: string | null; applied?: string | null } }
   | { 'sluice.ItemRetrying': { errorKind: string; reason: string; message: string; retryInMs: number } }

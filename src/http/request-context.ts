@@ -27,6 +27,9 @@ export const UUID = { type: 'string', pattern: UUID_PATTERN.source } as const;
 /** `?limit=` of a paged list: 1 to 500. */
 export const PAGE_LIMIT = { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9][0-9]|500)$' } as const;
 
+/** An item's index in its job, as a query string carries it. */
+export const ITEM_INDEX = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;
+
 /** `?cursor=` as a previous page gave it out. */
 export const CURSOR = { type: 'string', minLength: 1, maxLength: 512 } as const;
 

@@ -13,6 +13,8 @@ export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
 /** Which dead letters: every field narrows the selection; none means all of the tenant's. */
 export interface DeadLetterFilter {
   jobId?: string;
+  /** With jobId: one item's dead letters (one per replay generation that failed). */
+  index?: number;
   profileId?: string;
   operation?: string;
   errorKind?: string;
@@ -109,6 +111,7 @@ function whereOf(tenantId: string, f: DeadLetterFilter): { where: string[]; args
   const arg = (v: unknown) => `$${args.push(v)}`;
   const where = ['d.tenant_id = $1'];
   if (f.jobId) where.push(`d.job_id = ${arg(f.jobId)}`);
+  if (f.index !== undefined) where.push(`d.item_index = ${arg(f.index)}`);
   if (f.profileId) where.push(`d.profile_id = ${arg(f.profileId)}`);
   if (f.operation) where.push(`d.operation = ${arg(f.operation)}`);
   if (f.errorKind) where.push(`d.error_kind = ${arg(f.errorKind)}`);

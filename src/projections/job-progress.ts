@@ -3,6 +3,7 @@
 // the view is. Answers always come with `projectedAt`, the last time the projector
 // committed anything, so a reader can tell a stalled job from a stalled projector.
 import type { Pool } from '../db/pool.js';
+import { BREAKER_OPEN } from '../domain/events.js';
 
 export type JobStatus = 'submitted' | 'running' | 'paused' | 'cancelled' | 'completed' | 'completed_with_errors';
 
@@ -44,6 +45,8 @@ export interface ProfileProgress {
   retrying: number;
   /** Of the retrying items, those the API throttled (429): the profile is at its limit. */
   throttled: number;
+  /** Of the retrying items, those whose last call left a breaker open: the profile is not called until a probe succeeds. */
+  breakerOpen: number;
   /** Items done per second since the job's first activity (0 before any). */
   itemsPerS: number;
 }
@@ -231,19 +234,21 @@ async function readSlowestProfile(pool: Pool, jobId: string, activeS: number): P
 // Every profile of the job (those with nothing projected yet too), from its placed count
 // and its items' rows.
 async function readProfileProgress(pool: Pool, jobId: string, activeS: number): Promise<ProfileProgress[]> {
-  const { rows } = await pool.query<{ profile_id: string; total: string; done: string; succeeded: string; failed: string; retrying: string; throttled: string }>(
+  const { rows } = await pool.query<{ profile_id: string; total: string; done: string; succeeded: string; failed: string; retrying: string; throttled: string; breaker_open: string }>(
     `SELECT p.profile_id, p.total_items AS total, COALESCE(i.done, 0) AS done, COALESCE(i.succeeded, 0) AS succeeded,
-            COALESCE(i.failed, 0) AS failed, COALESCE(i.retrying, 0) AS retrying, COALESCE(i.throttled, 0) AS throttled
+            COALESCE(i.failed, 0) AS failed, COALESCE(i.retrying, 0) AS retrying, COALESCE(i.throttled, 0) AS throttled,
+            COALESCE(i.breaker_open, 0) AS breaker_open
      FROM job_profiles p LEFT JOIN (
        SELECT profile_id,
          count(*) FILTER (WHERE status NOT IN ('pending', 'retrying')) AS done,
          count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
          count(*) FILTER (WHERE status IN ('failed', 'dead_lettered')) AS failed,
          count(*) FILTER (WHERE status = 'retrying') AS retrying,
-         count(*) FILTER (WHERE status = 'retrying' AND last_error_kind = 'throttled') AS throttled
+         count(*) FILTER (WHERE status = 'retrying' AND last_error_kind = 'throttled') AS throttled,
+         count(*) FILTER (WHERE status = 'retrying' AND last_error_reason = $2) AS breaker_open
        FROM job_items WHERE job_id = $1 GROUP BY profile_id) i USING (profile_id)
      WHERE p.job_id = $1 ORDER BY p.profile_id`,
-    [jobId],
+    [jobId, BREAKER_OPEN],
   );
   return rows.map((r) => {
     const [total, done] = [Number(r.total), Number(r.done)];
@@ -256,6 +261,7 @@ async function readProfileProgress(pool: Pool, jobId: string, activeS: number): 
       failedOrDeadLettered: Number(r.failed),
       retrying: Number(r.retrying),
       throttled: Number(r.throttled),
+      breakerOpen: Number(r.breaker_open),
       itemsPerS: activeS > 0 ? Math.round((done / activeS) * 100) / 100 : 0,
     };
   });

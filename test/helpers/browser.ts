@@ -18,8 +18,8 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }
 
-/** A screenshot of the page as it is, for a person to look at after the run. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** A screenshot of the page as it is, for a person to look at after the run: the whole page, or what the window shows of a very long one. */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<void> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage });
 }

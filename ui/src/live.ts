@@ -1,7 +1,7 @@
 // Live data without flooding the page: a poll that waits for its answer before the next
 // (never two at once), pauses while the tab is hidden, and renders at most every
 // `everyMs` (the dashboard's pages update no more than twice a second).
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface Polled<T> {
   data: T | undefined;
@@ -14,7 +14,9 @@ export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknow
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<Error | undefined>(undefined);
   const wake = useRef<() => void>(() => {});
-  useEffect(() => {
+  // Started as soon as the page is in the document, not after its first paint (where
+  // useEffect would start it): the first answer is what the first render waits for.
+  useLayoutEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     setData(undefined);

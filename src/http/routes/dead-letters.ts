@@ -8,7 +8,7 @@ import { MAX_REPLAY_RATE, MIN_REPLAY_RATE, type DeadLetterReplayer } from '../..
 import { DEAD_LETTER_STATUSES, type DeadLetterFilter, type DeadLetterQueries } from '../../projections/dead-letter-queries.js';
 import { actorOf, principalOf, tenantOf } from '../access.js';
 import { ReplaysInFlight } from '../replays-in-flight.js';
-import { CURSOR, errorBody, header, idParams, PAGE_LIMIT, UUID } from '../request-context.js';
+import { CURSOR, errorBody, header, idParams, ITEM_INDEX, PAGE_LIMIT, UUID } from '../request-context.js';
 
 // Names as Sluice and the API write them: letters, digits and . _ - (nothing else can match).
 const name = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
@@ -33,14 +33,17 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deadLetters: Dead
         summary: "The tenant's dead letters by filter, oldest first, with counts grouped by error",
         querystring: {
           type: 'object',
-          properties: { ...filterProperties, limit: PAGE_LIMIT, cursor: CURSOR },
+          // (?index= with ?jobId=: one item's dead letters; an index names an item of one job only)
+          properties: { ...filterProperties, index: ITEM_INDEX, limit: PAGE_LIMIT, cursor: CURSOR },
+          dependencies: { index: ['jobId'] },
           additionalProperties: false,
         },
         response: { 400: errorBody },
       },
     },
     async (req) => {
-      const { limit, cursor, ...filter } = req.query as DeadLetterFilter & { limit?: string; cursor?: string };
+      const { limit, cursor, index, ...rest } = req.query as Omit<DeadLetterFilter, 'index'> & { index?: string; limit?: string; cursor?: string };
+      const filter: DeadLetterFilter = { ...rest, index: index === undefined ? undefined : Number(index) };
       const tenantId = tenantOf(req);
       const page = await deadLetters.list(tenantId, filter, { limit: Number(limit ?? 50), cursor });
       return { ...page, countsByReason: await deadLetters.countByReason(tenantId, filter) };

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, type JobStatus } from '../../projections/job-progress.js';
 import type { ItemView, ProjectionQueries, ResultSet } from '../../projections/job-queries.js';
 import { principalOf, tenantOf } from '../access.js';
-import { CURSOR, errorBody, idParams } from '../request-context.js';
+import { CURSOR, errorBody, idParams, ITEM_INDEX } from '../request-context.js';
 
 const POLL_MS = 500;
 // Up to 1,000 jobs a page: the dashboard's first screen in one request (a job's row is small).
@@ -88,7 +88,7 @@ export function registerJobReadRoutes(app: FastifyInstance, queries: ProjectionQ
             profileId: NAME,
             operation: NAME,
             reason: NAME,
-            after: { type: 'string', pattern: '^[0-9]{1,15}$' },
+            after: ITEM_INDEX,
             limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' },
           },
           additionalProperties: false,

@@ -128,6 +128,8 @@ describe('an admin', () => {
     const text = (await detail.textContent())!;
     expect(text).toContain('dead lettered');
     expect(text).toMatch(/Trace id[0-9a-f]{32}/);
+    // Its calls, as its dead letter keeps them: one, refused for good.
+    await expect.poll(async () => (await detail.locator('ol li').allTextContents()).map((call) => call.replace(/^.*?: /, ''))).toEqual([`permanent ENTITY_NOT_FOUND KEYWORD ${MISSING[0]} not found`]);
     await screenshot(page, 'item');
     await page.close();
   });
@@ -260,13 +262,21 @@ describe('first render', () => {
     );
     const wide = (await pool.query<{ job_id: string }>(`INSERT INTO jobs (job_id, tenant_id, status, operation, labels, total_items, submitted_at) VALUES (gen_random_uuid()::text, 'bulk', 'running', 'keyword.setBid', '{}', 10000, now()) RETURNING job_id`)).rows[0]!.job_id;
     await pool.query(`INSERT INTO job_profiles (job_id, profile_id, total_items, done_items) SELECT $1, (1000000000000 + g)::text, 10, 0 FROM generate_series(1, 1000) g`, [wide]);
+    // Two of its profiles held up: one behind an open breaker, one throttled (items retrying with those reasons).
+    await pool.query(
+      `INSERT INTO job_items (job_id, item_index, item_id, profile_id, operation, status, attempts, last_error_kind, last_error_reason)
+       SELECT $1, g, $1 || ':' || g, CASE WHEN g < 3 THEN '1000000000001' ELSE '1000000000002' END, 'keyword.setBid', 'retrying', 1,
+              CASE WHEN g < 3 THEN 'http500' ELSE 'throttled' END, CASE WHEN g < 3 THEN 'BREAKER_OPEN' ELSE 'THROTTLED' END
+       FROM generate_series(0, 4) g`,
+      [wide],
+    );
     const bulkAdmin = (await api.auth('bulk', 'admin')).authorization.replace('Bearer ', '');
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     // Signed in, as a tab is after sign-in (the page keeps its token and what the API said of it in sessionStorage).
     const identity = await (await fetch(`${api.url}/v1/whoami`, { headers: { authorization: `Bearer ${bulkAdmin}` } })).json();
     await context.addInitScript(([token, who]) => (sessionStorage.setItem('sluice.token', token), sessionStorage.setItem('sluice.identity', who)), [bulkAdmin, JSON.stringify(identity)] as const);
-    // The median of three first navigations, each in a new tab: the suite runs two files
-    // at once on two cores, and one slow frame is not the page's.
+    // The median of three first navigations, each in a new tab (one slow frame on a shared
+    // machine is not the page's). This file runs after the others, alone (vitest.config.ts).
     const timed = async (hash: string, ready: string) => {
       const times: number[] = [];
       for (let run = 0; run < 3; run++) {
@@ -275,13 +285,18 @@ describe('first render', () => {
         // Checked at every frame, in the page: the time is when the row was there, not when a poll saw it.
         const at = await page.waitForFunction((selector) => document.querySelector(selector) && performance.now(), ready, { polling: 'raf', timeout: 10_000 });
         times.push((await at.jsonValue()) as number);
-        if (run === 2) await screenshot(page, hash === '#/jobs' ? 'jobs-1000' : 'job-1000-profiles');
+        if (run === 2) await screenshot(page, hash === '#/jobs' ? 'jobs-1000' : 'job-1000-profiles', { fullPage: false });
         await page.close();
       }
       return times.sort((a, b) => a - b)[1]!;
     };
     const jobsMs = await timed('#/jobs', 'table.jobs tbody tr:nth-child(1000)');
     const profilesMs = await timed(`#/jobs/${wide}`, 'table.profiles tbody tr:nth-child(1000)');
+    const marked = await context.newPage();
+    await marked.goto(`${api.url}/ui/#/jobs/${wide}`);
+    const stateOf = (profileId: string) => marked.locator('table.profiles tbody tr', { hasText: profileId }).locator('td').last().textContent();
+    expect([await stateOf('1000000000001'), await stateOf('1000000000002'), await stateOf('1000000000003')]).toEqual(['breaker open (3 waiting)', 'throttled (2 waiting)', 'waiting']);
+    await marked.close();
     console.log(`first render: 1,000 jobs ${Math.round(jobsMs)} ms, a 1,000-profile job ${Math.round(profilesMs)} ms (medians of 3)`);
     expect(jobsMs).toBeLessThan(1_000);
     expect(profilesMs).toBeLessThan(1_000);

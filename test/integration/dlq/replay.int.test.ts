@@ -106,6 +106,9 @@ it('lists the dead letters by filter, counts them by reason, and shows one in fu
 
   const { body: failing } = await get<{ items: DeadLetterSummary[] }>(`/v1/dead-letters?jobId=${jobId}&profileId=${FAILING}&limit=500`);
   expect(failing.items.map((d) => d.index).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * PER_PROFILE + i));
+  const one = 2 * PER_PROFILE + 7;
+  const { body: ofOneItem } = await get<{ items: DeadLetterSummary[] }>(`/v1/dead-letters?jobId=${jobId}&index=${one}`);
+  expect(ofOneItem.items.map((d) => [d.jobId, d.index])).toEqual([[jobId, one]]);
   const { body: page1 } = await get<{ items: DeadLetterSummary[]; nextCursor: string }>(`/v1/dead-letters?jobId=${jobId}&limit=100`);
   const { body: page2 } = await get<{ items: DeadLetterSummary[]; nextCursor: string | null }>(`/v1/dead-letters?jobId=${jobId}&limit=100&cursor=${page1.nextCursor}`);
   expect(new Set([...page1.items, ...page2.items].map((d) => d.deadLetterId)).size).toBe(150);

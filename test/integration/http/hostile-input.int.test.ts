@@ -36,6 +36,7 @@ it('refuses exactly, producing nothing', async () => {
     ['a JSON body in UTF-16', send('POST', '/v1/jobs', 'Application/JSON; Charset="UTF-16"', '{}'), 415, /charset "utf-16"/],
     ['a profile id past int64', send('POST', '/v1/jobs', 'application/json', JSON.stringify({ operation: 'keyword.setBid', items: [{ profileId: '9223372036854775808', payload: { keywordId: '1', bid: 1 } }] })), 400, /"field":"profileId","reason":"is out of the range of profile ids"/],
     ['a leap second', send('GET', '/v1/jobs?submittedAfter=2026-12-31T23:59:60Z', undefined), 400, /querystring.submittedAfter: must match format "instant"/],
+    ['an item index without its job in a dead-letter filter', send('GET', '/v1/dead-letters?index=3', undefined), 400, /querystring: must have property jobId when property index is present/],
     ['year 0000 in a dead-letter filter', send('GET', '/v1/dead-letters?since=0000-01-01T00:00:00Z', undefined), 400, /querystring.since/],
     ['an offset past ±15:59 in a forged cursor', send('GET', `/v1/jobs?cursor=${Buffer.from(JSON.stringify(['2026-01-01T00:00:00+16:00', '00000000-0000-4000-8000-000000000000'])).toString('base64url')}`, undefined), 400, /cursor: not one this API gave out/],
     ['JSON nested 50,000 levels in a payload', send('POST', '/v1/jobs', 'application/json', `{"operation":"keyword.setBid","items":[{"profileId":"1","payload":${'['.repeat(50_000)}${']'.repeat(50_000)}}]}`), 400, /nested more than 32 levels deep/],

@@ -1,6 +1,7 @@
 // Job progress as readers see it, while a job runs: the SSE stream sends progress events
 // with growing counts and ends with the final status; GET /v1/jobs/:id agrees with the
-// counters and is private to the tenant; `sluice watch` exits with the job's status.
+// counters and is private to the tenant; `sluice watch` exits with the job's status; a
+// profile whose breaker the API's 500s opened is marked in the job's profile view.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProjectorRuntime, type ProjectorRuntime } from '../../../src/app/projector-runtime.js';
 import { createPool } from '../../../src/db/pool.js';
@@ -13,6 +14,8 @@ import { processEnv, startSluiceProcess } from '../../helpers/sluice-process.js'
 
 const PROFILES = [0, 1, 2, 3].map((i) => generatedProfileId('NA', i));
 const SLOW = PROFILES[3]!;
+// A profile of the breaker test alone: calls other tests made would count in its breaker's 30 s window.
+const FLAKY = generatedProfileId('NA', 4);
 let p: TestPipeline;
 let projector: ProjectorRuntime;
 let api: ServedApi;
@@ -23,11 +26,14 @@ beforeAll(async () => {
     simulator: {
       generate: { profilesPerRegion: 3 },
       // The fourth profile is the slow one: 2 calls/s where the others get 10.
-      profiles: [{ profileId: SLOW, region: 'NA', keywords: 60, campaigns: 1, targets: 0, rateLimit: { ratePerSecond: 2, burst: 1 } }],
+      profiles: [
+        { profileId: SLOW, region: 'NA', keywords: 60, campaigns: 1, targets: 0, rateLimit: { ratePerSecond: 2, burst: 1 } },
+        { profileId: FLAKY, region: 'NA', keywords: 20, campaigns: 1, targets: 0 },
+      ],
       entitiesPerProfile: { keywords: 60, campaigns: 1, targets: 0 },
       rateLimit: { ratePerSecond: 10, burst: 1 },
     },
-    env: { SLUICE_PROFILE_RATE: '10', SLUICE_PROFILE_BURST: '1', SLUICE_MAX_BATCH_SIZE: '2' },
+    env: { SLUICE_PROFILE_RATE: '10', SLUICE_PROFILE_BURST: '1', SLUICE_MAX_BATCH_SIZE: '2', SLUICE_BREAKER_VOLUME: '3', SLUICE_BREAKER_RESET_MS: '500' },
   });
   projector = await openProjectorRuntime(p.config, testLogger());
   api = await serveApi(p.producer);
@@ -72,7 +78,7 @@ it('streams progress while the job runs and ends with its final status; GET agre
 
   const res = await fetch(`${api.url}/v1/jobs/${jobId}?profiles=true`, { headers: t1 });
   const progress = (await res.json()) as JobProgress;
-  expect(progress.profiles).toEqual(PROFILES.map((profileId) => ({ profileId, total: 60, done: 60, remaining: 0, succeeded: 60, failedOrDeadLettered: 0, retrying: 0, throttled: 0, itemsPerS: expect.any(Number) })));
+  expect(progress.profiles).toEqual(PROFILES.map((profileId) => ({ profileId, total: 60, done: 60, remaining: 0, succeeded: 60, failedOrDeadLettered: 0, retrying: 0, throttled: 0, breakerOpen: 0, itemsPerS: expect.any(Number) })));
   expect(progress.projectedAt).not.toBeNull();
   expect((await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: await api.auth('someone-else') })).status).toBe(404);
 
@@ -130,4 +136,36 @@ it('lists jobs by status and label, pages items by status, and exports results a
   } finally {
     await pool.end();
   }
+});
+
+it("marks a profile whose breaker is open in the job's profile view, and clears the mark once the API answers again", async () => {
+  const [failing, healthy] = [FLAKY, PROFILES[2]!];
+  await p.sim.admin.setKnobs({ profileFaults: { [failing]: { http500: 1 } } });
+  const jobId = await p.submit([...keywordUpdates(failing, 20, () => 2.25), ...keywordUpdates(healthy, 20, () => 2.25)]);
+  // (none until the projector has the job)
+  const profilesOf = async () => ((await (await fetch(`${api.url}/v1/jobs/${jobId}?profiles=true`, { headers: t1 })).json()) as Partial<JobProgress>).profiles ?? [];
+  const row = (rows: NonNullable<JobProgress['profiles']>, id: string) => rows.find((r) => r.profileId === id)!;
+  let seen = await profilesOf();
+  for (const deadline = Date.now() + 20_000; !(row(seen, failing)?.breakerOpen > 0) && Date.now() < deadline; seen = await profilesOf()) await new Promise((r) => setTimeout(r, 100));
+  try {
+    // The breaker opened after its 3 calls: every item retrying there waits on it (the
+    // first calls' items too, once a failed probe re-opened it) — never the healthy profile.
+    expect(row(seen, failing).breakerOpen).toBeGreaterThan(0);
+    expect(row(seen, failing).breakerOpen).toBeLessThanOrEqual(row(seen, failing).retrying);
+    expect(row(seen, healthy)).toMatchObject({ breakerOpen: 0, retrying: 0 });
+  } finally {
+    await p.sim.admin.setKnobs({ profileFaults: { [failing]: null } });
+  }
+  let progress: JobProgress;
+  for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 200))) {
+    progress = (await (await fetch(`${api.url}/v1/jobs/${jobId}?profiles=true`, { headers: t1 })).json()) as JobProgress;
+    if (progress.status === 'completed' || Date.now() > deadline) break;
+  }
+  expect(progress.status).toBe('completed');
+  expect(progress.profiles!.map((r) => [r.profileId, r.succeeded, r.retrying, r.breakerOpen])).toEqual(
+    [
+      [failing, 20, 0, 0],
+      [healthy, 20, 0, 0],
+    ].sort(),
+  );
 });

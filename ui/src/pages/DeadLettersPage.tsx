@@ -5,6 +5,7 @@
 // live outcome until nothing is left replaying.
 import { useState } from 'preact/hooks';
 import { ApiError, type DeadLetterDetail, type DeadLetterSummary, type Page, type ReasonCount, type ReplayCounts, type ReplayOutcome } from '../api.js';
+import { AttemptList } from '../components/AttemptList.js';
 import { Failure } from '../components/Failure.js';
 import { HeaderRow } from '../components/HeaderRow.js';
 import { StatusBadge } from '../components/StatusBadge.js';
@@ -112,13 +113,7 @@ function LetterDetail({ id, close }: { id: string; close: string }) {
             {letter.data.errorKind} {letter.data.reason}: {letter.data.message}
           </p>
           <h3>Attempts</h3>
-          <ol>
-            {letter.data.attempts.map((a) => (
-              <li>
-                {time(new Date(a.at).toISOString())}: {a.outcome} {a.reason} (HTTP {a.httpStatus ?? '—'}) {a.message}
-              </li>
-            ))}
-          </ol>
+          <AttemptList attempts={letter.data.attempts} />
           <h3>Command</h3>
           <pre>{JSON.stringify(letter.data.command, null, 2)}</pre>
           <p class="muted">

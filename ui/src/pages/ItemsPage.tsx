@@ -1,14 +1,16 @@
 // Items: a job's items by status, profile, operation and error reason, a page at a time;
 // an item's detail — its request (the payload), what the API answered (values before,
-// applied, found), its last error, attempts, latency, verification and trace id.
-import type { ItemView, Page } from '../api.js';
+// applied, found), its last error, attempts (each call, where it was dead-lettered),
+// latency, verification and trace id.
+import type { DeadLetterDetail, DeadLetterSummary, ItemView, Page } from '../api.js';
+import { AttemptList } from '../components/AttemptList.js';
 import { Failure } from '../components/Failure.js';
 import { HeaderRow } from '../components/HeaderRow.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { count, time } from '../format.js';
 import { usePoll } from '../live.js';
 import { filterSubmit, href } from '../router.js';
-import { useSession } from '../session.js';
+import { can, useSession } from '../session.js';
 
 const STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'dead_lettered', 'cancelled', 'skipped', 'superseded', 'expired', 'conflict'];
 const FILTERS = ['status', 'profileId', 'operation', 'reason'] as const;
@@ -88,7 +90,7 @@ export function ItemsPage({ jobId, query }: { jobId: string; query: Record<strin
 }
 
 function ItemDetail({ jobId, index, from, query }: { jobId: string; index: number; from: ItemView[] | undefined; query: Record<string, string> }) {
-  const { api } = useSession();
+  const { api, identity } = useSession();
   const known = from?.find((i) => i.index === index);
   const fetched = usePoll(async () => known ?? (await api.get<Page<ItemView>>(`/v1/jobs/${jobId}/items`, { after: index - 1, limit: 1 })).items.find((i) => i.index === index), 0, [jobId, index, known]);
   const item = fetched.data;
@@ -113,6 +115,7 @@ function ItemDetail({ jobId, index, from, query }: { jobId: string; index: numbe
           <dt>Attempts</dt>
           <dd>
             {item.attempts} (replay generation {item.replayGeneration})
+            {can.deadLetters(identity) && <DeadLetteredAttempts jobId={jobId} index={index} />}
           </dd>
           <dt>Last error</dt>
           <dd>{item.lastError ? `${item.lastError.kind ?? ''} ${item.lastError.reason ?? ''}: ${item.lastError.message ?? ''}` : 'none'}</dd>
@@ -135,5 +138,34 @@ function ItemDetail({ jobId, index, from, query }: { jobId: string; index: numbe
         </dl>
       )}
     </section>
+  );
+}
+
+// An item's calls are kept where it was dead-lettered (once per replay generation that
+// failed); a run that ended otherwise keeps only its count. Asked again every few seconds:
+// the dead letter is projected from its own topic, a moment after the item's result.
+function DeadLetteredAttempts({ jobId, index }: { jobId: string; index: number }) {
+  const { api } = useSession();
+  const letters = usePoll(
+    async () => {
+      const page = await api.get<Page<DeadLetterSummary>>('/v1/dead-letters', { jobId, index, limit: 100 });
+      return Promise.all(page.items.map((d) => api.get<DeadLetterDetail>(`/v1/dead-letters/${d.deadLetterId}`)));
+    },
+    3_000,
+    [jobId, index],
+  );
+  if (letters.error) return <Failure error={letters.error} />;
+  if (!letters.data || letters.data.length === 0) return null;
+  return (
+    <>
+      {letters.data.map((d) => (
+        <div>
+          <p>
+            Dead-lettered {time(d.deadLetteredAt)} (generation {d.replayGeneration}, now {d.status.replaceAll('_', ' ')}) after:
+          </p>
+          <AttemptList attempts={d.attempts} />
+        </div>
+      ))}
+    </>
   );
 }

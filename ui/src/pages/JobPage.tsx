@@ -19,23 +19,36 @@ const FINAL = ['cancelled', 'completed', 'completed_with_errors'];
 const SAMPLES_KEPT = 1_200;
 
 export function JobPage({ jobId }: { jobId: string }) {
-  const { api, identity } = useSession();
   const { progress, samples, error } = useJobStream(jobId);
-  const now = useNow();
   if (error && !progress) return <Failure error={error} />;
-  if (!progress) {
-    return (
-      <>
-        <p class="muted">Loading job {jobId}…</p>
-        {/* Asked for at once, not after the first progress event: a big job's table is the slow part. */}
-        <ProfilesTable jobId={jobId} live />
-      </>
-    );
-  }
+  // The profiles table keeps its place in the tree while the overview loads: it is asked
+  // for at once (a big job's table is the slow part) and not asked for again.
+  return (
+    <section aria-labelledby="job-title">
+      {progress ? (
+        <JobOverview jobId={jobId} progress={progress} samples={samples} />
+      ) : (
+        <>
+          <h1 id="job-title">
+            Job <span class="mono">{jobId}</span>
+          </h1>
+          <p class="muted">Loading…</p>
+        </>
+      )}
+      <h2>Profiles</h2>
+      <ProfilesTable jobId={jobId} live={!progress || !FINAL.includes(progress.status)} />
+    </section>
+  );
+}
+
+/** Everything the job's event stream says: status, progress, facts, controls, counts and the chart. */
+function JobOverview({ jobId, progress, samples }: { jobId: string; progress: JobProgress; samples: Sample[] }) {
+  const { api, identity } = useSession();
+  const now = useNow();
   const final = FINAL.includes(progress.status);
   const control = (action: 'pause' | 'resume' | 'cancel', reason?: string) => api.post(`/v1/jobs/${jobId}/${action}`, reason ? { reason } : {}).then(() => undefined);
   return (
-    <section aria-labelledby="job-title">
+    <>
       <h1 id="job-title">
         Job <span class="mono">{jobId}</span> <StatusBadge status={progress.status} />
       </h1>
@@ -96,9 +109,7 @@ export function JobPage({ jobId }: { jobId: string }) {
           </>
         )}
       </p>
-      <h2>Profiles</h2>
-      <ProfilesTable jobId={jobId} live={!final} />
-    </section>
+    </>
   );
 }
 

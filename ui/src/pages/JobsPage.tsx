@@ -2,7 +2,7 @@
 // submitted them and when; filtered by status and label, found by id; refreshed every 2 s.
 import { useState } from 'preact/hooks';
 import type { JobStatus, JobSummary, Page } from '../api.js';
-import { StatusBadge } from '../components/StatusBadge.js';
+import { StatusCell } from '../components/StatusBadge.js';
 import { Failure } from '../components/Failure.js';
 import { HeaderRow } from '../components/HeaderRow.js';
 import { count, labelsText, time } from '../format.js';
@@ -114,11 +114,10 @@ function JobRow({ job }: { job: JobSummary }) {
         </a>
       </td>
       <td>{job.operation ?? 'mixed'}</td>
+      <StatusCell status={job.status} />
       <td>
-        <StatusBadge status={job.status} />
-      </td>
-      <td>
-        <progress max={Math.max(1, job.totalItems)} value={job.done} aria-label={`job ${name}: ${count(job.done)} of ${count(job.totalItems)} items done`} /> {count(job.done)} / {count(job.totalItems)}
+        <progress max={Math.max(1, job.totalItems)} value={job.done} aria-label={`job ${name}: ${count(job.done)} of ${count(job.totalItems)} items done`} />
+        {` ${count(job.done)} / ${count(job.totalItems)}`}
       </td>
       <td>{count(job.counts.succeeded)}</td>
       <td>{failed > 0 ? <a href={href(['jobs', job.jobId, 'items'], { status: 'failed,dead_lettered,expired,conflict' })}>{count(failed)}</a> : 0}</td>

@@ -1,5 +1,5 @@
 // A job's profiles: items, done, remaining, pace, failures, retrying and throttled, sortable;
-// a profile the API throttles is marked. Polled every 3 s while the job runs (the table is
+// a profile whose breaker is open or that the API throttles is marked. Polled every 3 s while the job runs (the table is
 // one grouped query over the job's items).
 import { useMemo, useState } from 'preact/hooks';
 import type { JobProgress, ProfileProgress } from '../api.js';
@@ -45,7 +45,7 @@ export function ProfilesTable({ jobId, live }: { jobId: string; live: boolean })
             <td>{p.itemsPerS}</td>
             <td>{p.failedOrDeadLettered > 0 ? <a href={href(['jobs', jobId, 'items'], { profileId: p.profileId, status: 'failed,dead_lettered' })}>{count(p.failedOrDeadLettered)}</a> : 0}</td>
             <td>{count(p.retrying)}</td>
-            <td>{stateOf(p)}</td>
+            <ProfileState profile={p} />
           </tr>
         ))}
       </tbody>
@@ -53,11 +53,13 @@ export function ProfilesTable({ jobId, live }: { jobId: string; live: boolean })
   );
 }
 
-function stateOf(p: ProfileProgress): string {
-  if (p.throttled > 0) return `throttled (${count(p.throttled)} waiting)`;
-  if (p.retrying > 0) return 'retrying errors';
-  if (p.remaining === 0) return 'done';
-  return p.done > 0 ? 'running' : 'waiting';
+// What holds a profile up, worst first; the cell's colour repeats its word.
+function ProfileState({ profile: p }: { profile: ProfileProgress }) {
+  if (p.breakerOpen > 0) return <td class="badge-open">breaker open ({count(p.breakerOpen)} waiting)</td>;
+  if (p.throttled > 0) return <td class="badge-retrying">throttled ({count(p.throttled)} waiting)</td>;
+  if (p.retrying > 0) return <td class="badge-retrying">retrying errors</td>;
+  if (p.remaining === 0) return <td>done</td>;
+  return <td>{p.done > 0 ? 'running' : 'waiting'}</td>;
 }
 
 function sorted(rows: ProfileProgress[], { key, order }: SortState<Column>): ProfileProgress[] {
