@@ -20,41 +20,61 @@ export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oaut
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 const envSchema = z.object({
+  /** Broker addresses, comma-separated `host:port`. Unset: the local stack's. */
   KAFKA_BROKERS: z.string().min(1).optional(),
   /** TLS to the brokers: `true` by itself trusts the system's CAs; the files below add a CA, or a client certificate (mTLS). */
   KAFKA_SSL: booleanFlag.default(false),
+  /** A PEM file of the CA(s) the brokers' certificates are checked against (with KAFKA_SSL). */
   KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  /** A PEM client certificate, for brokers that require mTLS (with KAFKA_SSL_KEY_FILE). */
   KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  /** The PEM private key of KAFKA_SSL_CERT_FILE. */
   KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
   /** The name the brokers' certificates are checked against, when it is not the address dialled (SNI too). */
   KAFKA_SSL_SERVERNAME: z.string().min(1).optional(),
+  /** SASL to the brokers: plain, scram-sha-256, scram-sha-512 or oauthbearer. Unset: none. */
   KAFKA_SASL_MECHANISM: z.enum(SASL_MECHANISMS).optional(),
+  /** The SASL user (plain and SCRAM). */
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  /** The SASL password (plain and SCRAM). */
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   /** OAUTHBEARER: an ES module whose default export returns `{ value: token }` (called at each authentication). */
   KAFKA_SASL_OAUTHBEARER_PROVIDER: z.string().min(1).optional(),
+  /** A Confluent-compatible schema registry. Unset: the local stack's. */
   SCHEMA_REGISTRY_URL: z.url().optional(),
   /** Basic auth to the schema registry (Confluent Cloud: an API key and its secret). */
   SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
+  /** The password (or API secret) of SCHEMA_REGISTRY_USERNAME. */
   SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
+  /** PostgreSQL, a postgres:// URL. Unset: the local one (postgres@127.0.0.1:5432/sluice). */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** Prepended to every topic name (and the consumer groups' names). */
   SLUICE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default('sluice.'),
+  /** Partitions of item-commands and item-results, set when the topics are created. */
   SLUICE_ITEM_PARTITIONS: positiveInt.default(12),
+  /** Replicas of each topic, set when it is created (3 on a production cluster). */
   SLUICE_REPLICATION_FACTOR: positiveInt.default(1),
+  /** Where the local stack keeps its brokers' and registry's data, logs and pids. */
   SLUICE_STACK_DIR: z.string().default(join(PROJECT_ROOT, '.stack')),
+  /** Where the local stack keeps the Kafka and registry jars it downloads from Maven Central. */
   SLUICE_CACHE_DIR: z.string().default(join(homedir(), '.cache', 'sluice')),
+  /** Brokers the local stack runs (1 to 3). */
   SLUICE_STACK_BROKERS: positiveInt.max(3).default(1),
   /** An Ads API simulator already running elsewhere; the local stack then starts none. */
   SIMULATOR_URL: z.url().optional(),
   /** JSON configuration of the local simulator (see src/simulator/config.ts). */
   SIMULATOR_CONFIG: z.string().optional(),
+  /** Most items one job may have; a larger submission is refused whole. */
   SLUICE_MAX_ITEMS_PER_JOB: positiveInt.default(1_000_000),
+  /** Largest item in bytes (an NDJSON line, a CSV row); a larger one is refused, naming the item. */
   SLUICE_MAX_ITEM_BYTES: positiveInt.default(16 * 1024),
   /** Largest NDJSON or CSV request body (JSON bodies are capped at 64 MiB). */
   SLUICE_MAX_REQUEST_BYTES: positiveInt.default(1024 ** 3),
   /** A crashed submitter's open transaction blocks read-committed consumers this long at most. */
   SLUICE_SUBMIT_TRANSACTION_TIMEOUT_MS: positiveInt.max(900_000).default(60_000),
+  /** The HTTP API's (and the dashboard's) port; 0: any free port. */
   SLUICE_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** The address the HTTP API listens on (`0.0.0.0` in a container). */
   SLUICE_API_HOST: z.string().default('127.0.0.1'),
   /** Requests a minute one token (or, without one, one address) may make to the API; 0: no limit. */
   SLUICE_API_RATE_LIMIT: z.coerce.number().int().min(0).default(1_200),
@@ -72,24 +92,35 @@ const envSchema = z.object({
   SLUICE_SECRETS_KEY: z.string().optional(),
   /** Keys sealed secrets may still be under while a rotation runs (comma-separated, base64). */
   SLUICE_SECRETS_PREVIOUS_KEYS: z.string().optional(),
+  /** Login with Amazon client id of the shared credentials (SLUICE_SHARED_ADS_CREDENTIALS). */
   ADS_API_CLIENT_ID: z.string().min(1).default('sluice-dev-client'),
+  /** Login with Amazon client secret of the shared credentials. */
   ADS_API_CLIENT_SECRET: z.string().min(1).default('sluice-dev-secret'),
+  /** Login with Amazon refresh token of the shared credentials. */
   ADS_API_REFRESH_TOKEN: z.string().min(1).default('sluice-dev-refresh-token'),
   /** How long a call may take before it counts as timed out (and is retried: the write may have landed). */
   ADS_API_TIMEOUT_MS: positiveInt.default(35_000),
   /** Concurrent HTTP connections per API host: calls in flight = throughput × latency. */
   ADS_API_CONNECTIONS: positiveInt.max(4096).default(256),
+  /** The executors' consumer group. Unset: `<prefix>executor`. */
   SLUICE_EXECUTOR_GROUP: z.string().min(1).optional(),
-  /** Calls per second a profile starts at, its burst and the most it may grow to. */
+  /** Calls per second a profile starts at (its limiter then learns from the API's answers). */
   SLUICE_PROFILE_RATE: z.coerce.number().positive().default(10),
+  /** Calls a profile may make at once (its bucket's size). Unset: SLUICE_PROFILE_RATE. */
   SLUICE_PROFILE_BURST: z.coerce.number().min(1).optional(),
+  /** The most calls per second a profile's limiter may grow to. Unset: SLUICE_PROFILE_RATE. */
   SLUICE_PROFILE_RATE_CEILING: z.coerce.number().positive().optional(),
   /** Per-profile overrides, JSON: {"<profileId>": {"ratePerSecond": 2, "burst": 2, "ceiling": 4}}. */
   SLUICE_PROFILE_LIMITS: z.string().optional(),
+  /** Most items in one API call (Amazon's limit is 1,000; an operation may have a lower one). */
   SLUICE_MAX_BATCH_SIZE: positiveInt.max(1000).default(1000),
+  /** How long a batch that is not full may wait for more items before it is sent. */
   SLUICE_BATCH_LINGER_MS: z.coerce.number().int().min(0).default(10),
+  /** Calls an item may go through for transient failures before it is dead-lettered. */
   SLUICE_MAX_ATTEMPTS: positiveInt.default(5),
+  /** The first retry's longest backoff; each further retry doubles it (the wait is random below it: full jitter). */
   SLUICE_RETRY_BASE_MS: positiveInt.default(500),
+  /** The longest backoff between two attempts of an item. */
   SLUICE_RETRY_MAX_MS: positiveInt.default(30_000),
   /** Records of one partition in memory at most, across its lanes (the rest wait in Kafka). */
   SLUICE_READ_AHEAD: positiveInt.default(3_000),
@@ -103,8 +134,11 @@ const envSchema = z.object({
   SLUICE_MAX_READ_AGE_MS: positiveInt.default(30_000),
   /** `profile`: one lane per profile (the default); `partition`: one per partition (the benchmark's baseline). */
   SLUICE_LANE_SCOPE: z.enum(['profile', 'partition']).default('profile'),
+  /** Calls of a profile in the 30 s window before its breaker may open (at 50% failing). */
   SLUICE_BREAKER_VOLUME: positiveInt.default(5),
+  /** Calls to the whole API in the 30 s window before its breaker may open (at 50% failing). */
   SLUICE_BREAKER_API_VOLUME: positiveInt.default(20),
+  /** How long an open breaker waits before it lets one probe call through. */
   SLUICE_BREAKER_RESET_MS: positiveInt.default(10_000),
   /**
    * How long item-commands keeps a command (retention.ms, set when the topic is created):
@@ -124,11 +158,15 @@ const envSchema = z.object({
   SLUICE_JOB_GUARD_CHECK_MS: positiveInt.default(2_000),
   /** How long a consumer group waits for a silent member (one killed with -9) before giving its partitions to others. */
   SLUICE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /** The executor's Prometheus /metrics port; 0: any free port. */
   SLUICE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** The projector's Prometheus /metrics port; 0: any free port. */
   SLUICE_PROJECTOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   /** Where spans go: nowhere (trace context is still propagated), an OTLP/HTTP collector, or stdout. */
   SLUICE_TRACE_EXPORTER: z.enum(TRACE_EXPORTERS).default('none'),
+  /** The OTLP/HTTP collector spans go to when SLUICE_TRACE_EXPORTER is `otlp`. */
   SLUICE_OTLP_TRACES_URL: z.url().default('http://127.0.0.1:4318/v1/traces'),
+  /** The least severe level logged (JSON lines on stdout). */
   SLUICE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -249,6 +287,9 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+/** The name of every environment variable Sluice reads (docs/configuration.md lists them). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
