@@ -277,29 +277,40 @@ describe('first render', () => {
     await context.addInitScript(([token, who]) => (sessionStorage.setItem('sluice.token', token), sessionStorage.setItem('sluice.identity', who)), [bulkAdmin, JSON.stringify(identity)] as const);
     // The median of three first navigations, each in a new tab (one slow frame on a shared
     // machine is not the page's). This file runs after the others, alone (vitest.config.ts).
-    const timed = async (hash: string, ready: string) => {
-      const times: number[] = [];
+    // Two times each: the first render (the first screenful of rows, 100, on the page) and
+    // all 1,000 rows in the page (the rest fill in below, in the task after).
+    const timed = async (hash: string, table: string) => {
+      const first: number[] = [];
+      const all: number[] = [];
       for (let run = 0; run < 3; run++) {
         const page = await context.newPage();
         await page.goto(`${api.url}/ui/${hash}`, { waitUntil: 'commit' });
-        // Checked at every frame, in the page: the time is when the row was there, not when a poll saw it.
-        const at = await page.waitForFunction((selector) => document.querySelector(selector) && performance.now(), ready, { polling: 'raf', timeout: 10_000 });
-        times.push((await at.jsonValue()) as number);
+        // Checked at every frame, in the page: the time is when the rows were there, not when a poll saw them.
+        const when = async (rows: number) => (await (await page.waitForFunction(([t, n]) => document.querySelector(`${t} tbody tr:nth-child(${n})`) && performance.now(), [table, rows] as const, { polling: 'raf', timeout: 10_000 })).jsonValue()) as number;
+        // (both watched from the start: a watch begun after the first would time itself)
+        const [screenful, whole] = await Promise.all([when(100), when(1_000)]);
+        first.push(screenful);
+        all.push(whole);
         if (run === 2) await screenshot(page, hash === '#/jobs' ? 'jobs-1000' : 'job-1000-profiles', { fullPage: false });
         await page.close();
       }
-      return times.sort((a, b) => a - b)[1]!;
+      const median = (times: number[]) => times.sort((x, y) => x - y)[1]!;
+      return { first: median(first), all: median(all) };
     };
-    const jobsMs = await timed('#/jobs', 'table.jobs tbody tr:nth-child(1000)');
-    const profilesMs = await timed(`#/jobs/${wide}`, 'table.profiles tbody tr:nth-child(1000)');
+    const jobs = await timed('#/jobs', 'table.jobs');
+    const profiles = await timed(`#/jobs/${wide}`, 'table.profiles');
     const marked = await context.newPage();
     await marked.goto(`${api.url}/ui/#/jobs/${wide}`);
     const stateOf = (profileId: string) => marked.locator('table.profiles tbody tr', { hasText: profileId }).locator('td').last().textContent();
     expect([await stateOf('1000000000001'), await stateOf('1000000000002'), await stateOf('1000000000003')]).toEqual(['breaker open (3 waiting)', 'throttled (2 waiting)', 'waiting']);
     await marked.close();
-    console.log(`first render: 1,000 jobs ${Math.round(jobsMs)} ms, a 1,000-profile job ${Math.round(profilesMs)} ms (medians of 3)`);
-    expect(jobsMs).toBeLessThan(1_000);
-    expect(profilesMs).toBeLessThan(1_000);
+    const ms = (t: { first: number; all: number }) => `first render ${Math.round(t.first)} ms, all 1,000 rows ${Math.round(t.all)} ms`;
+    console.log(`1,000 jobs: ${ms(jobs)}; a 1,000-profile job: ${ms(profiles)} (medians of 3)`);
+    expect(jobs.first).toBeLessThan(1_000);
+    expect(profiles.first).toBeLessThan(1_000);
+    // The whole table follows within the next second (a bound for a page that never fills in, not a speed claim).
+    expect(jobs.all).toBeLessThan(jobs.first + 1_000);
+    expect(profiles.all).toBeLessThan(profiles.first + 1_000);
     await context.close();
   }, 120_000);
 

@@ -6,7 +6,7 @@ import { StatusCell } from '../components/StatusBadge.js';
 import { Failure } from '../components/Failure.js';
 import { HeaderRow } from '../components/HeaderRow.js';
 import { count, labelsText, time } from '../format.js';
-import { usePoll } from '../live.js';
+import { usePoll, useRowsShown } from '../live.js';
 import { href, navigate } from '../router.js';
 import { useSession } from '../session.js';
 
@@ -33,6 +33,7 @@ export function JobsPage({ query }: { query: Record<string, string> }) {
     2_000,
     [query.status, query.label, limit],
   );
+  const shown = useRowsShown(jobs.data?.items.length ?? 0);
   const [search, setSearch] = useState('');
   const [searchError, setSearchError] = useState<string | undefined>(undefined);
   const find = (event: Event) => {
@@ -86,7 +87,7 @@ export function JobsPage({ query }: { query: Record<string, string> }) {
             </caption>
             <HeaderRow labels={['Job', 'Operation', 'Status', 'Progress', 'Succeeded', 'Failed', 'Labels', 'Submitted by', 'Submitted']} />
             <tbody>
-              {jobs.data.items.map((job) => (
+              {jobs.data.items.slice(0, shown).map((job) => (
                 <JobRow key={job.jobId} job={job} />
               ))}
             </tbody>

@@ -6,7 +6,7 @@ import type { JobProgress, ProfileProgress } from '../api.js';
 import { Failure } from '../components/Failure.js';
 import { SortHeader, type SortState } from '../components/SortHeader.js';
 import { count } from '../format.js';
-import { usePoll } from '../live.js';
+import { usePoll, useRowsShown } from '../live.js';
 import { href } from '../router.js';
 import { useSession } from '../session.js';
 
@@ -17,6 +17,7 @@ export function ProfilesTable({ jobId, live }: { jobId: string; live: boolean })
   const profiles = usePoll(async () => (await api.get<JobProgress>(`/v1/jobs/${jobId}`, { profiles: 'true' })).profiles ?? [], live ? 3_000 : 0, [jobId, live]);
   const [sort, setSort] = useState<SortState<Column>>({ key: 'remaining', order: 'descending' });
   const rows = useMemo(() => sorted(profiles.data ?? [], sort), [profiles.data, sort]);
+  const shown = useRowsShown(rows.length);
   if (profiles.error) return <Failure error={profiles.error} />;
   if (!profiles.data) return <p class="muted">Loading profiles…</p>;
   const header = (column: Column, label: string) => <SortHeader column={column} label={label} sort={sort} onSort={setSort} />;
@@ -35,7 +36,7 @@ export function ProfilesTable({ jobId, live }: { jobId: string; live: boolean })
         </tr>
       </thead>
       <tbody>
-        {rows.map((p) => (
+        {rows.slice(0, shown).map((p) => (
           <tr key={p.profileId}>
             <td class="mono">
               <a href={href(['jobs', jobId, 'items'], { profileId: p.profileId })}>{p.profileId}</a>
