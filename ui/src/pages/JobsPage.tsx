@@ -11,14 +11,13 @@ import { href, navigate } from '../router.js';
 import { useSession } from '../session.js';
 
 const STATUSES: JobStatus[] = ['submitted', 'running', 'paused', 'cancelled', 'completed', 'completed_with_errors'];
-/** Jobs shown before "more": one page of the API's largest. */
-const SHOWN = 1_000;
+/** Jobs asked for at once, and shown before "more": the API's largest page (JOBS_PAGE_LIMIT). */
 const PAGE = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function JobsPage({ query }: { query: Record<string, string> }) {
   const { api } = useSession();
-  const [limit, setLimit] = useState(SHOWN);
+  const [limit, setLimit] = useState(PAGE);
   const jobs = usePoll(
     async () => {
       const all: JobSummary[] = [];
@@ -93,8 +92,8 @@ export function JobsPage({ query }: { query: Record<string, string> }) {
             </tbody>
           </table>
           {jobs.data.more && (
-            <button type="button" onClick={() => setLimit(limit + SHOWN)}>
-              Show {count(SHOWN)} more
+            <button type="button" onClick={() => setLimit(limit + PAGE)}>
+              Show {count(PAGE)} more
             </button>
           )}
         </>
