@@ -30,7 +30,7 @@ export const noisyNeighbourScenario: Scenario = {
       baselineBeside: run(baselineRoot, true),
     });
     for (const [name, list] of Object.entries(samples) as [string, NeighbourhoodRun[]][]) {
-      console.error(`bench: noisy-neighbour ${name}: makespans ${list.map((r) => `${r.othersMakespanS.toFixed(1)}${r.finished ? '' : '+'}`).join(', ')} s; peak RSS ${list.map((r) => r.executorPeakRssMb).join(', ')} MB; reruns ${list.map((r) => r.reruns).join(', ')}`);
+      console.error(`bench: noisy-neighbour ${name}: makespans ${list.map((r) => `${r.othersMakespanS.toFixed(1)}${r.finished ? '' : '+'}`).join(', ')} s; peak RSS ${list.map((r) => r.executorPeakRssMb).join(', ')} MB; reruns ${list.map((r) => r.reruns).join(', ')}; executor CPU ${list.map((r) => r.executorCpuS.toFixed(1)).join(', ')} s`);
     }
     const makespan = (name: keyof typeof samples) => median(samples[name].map((r) => r.othersMakespanS));
     const othersUtilisation = makespan('alone') / makespan('beside');

@@ -18,6 +18,7 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { benchEnv, benchProfiles } from './pipeline-run.js';
 import { ENTITIES_PER_CALL, RATE, SLUICE_EXECUTOR_ENV } from './rate-limited-api.js';
+import { processCpuSeconds } from './cpu.js';
 import { peakRssMb } from './stack.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -42,6 +43,8 @@ export interface NeighbourhoodRun {
   executorPeakRssMb: number;
   /** Entities of the 500 profiles written more than once (items executed again). */
   reruns: number;
+  /** CPU seconds the executor used from the 500 profiles' commit to their last result (NaN when killed midway). */
+  executorCpuS: number;
 }
 
 const bid = (k: number) => 1 + (k % 90) / 100;
@@ -119,6 +122,7 @@ export async function runNeighbourhood(o: NeighbourhoodOptions): Promise<Neighbo
     await admin.resetCounters();
     othersJob = await submit(updates(others, OTHERS.items));
     const committedAt = Date.now();
+    const cpuAtCommit = await processCpuSeconds(executor.child.pid!);
     const total = OTHERS.profiles * OTHERS.items;
     const deadline = committedAt + o.timeoutS * 1000;
     let peakBeforeKill = 0;
@@ -134,6 +138,7 @@ export async function runNeighbourhood(o: NeighbourhoodOptions): Promise<Neighbo
       await new Promise((r) => setTimeout(r, 100));
     }
     const finished = othersDone.size >= total;
+    const executorCpuS = o.killMidway ? Number.NaN : (await processCpuSeconds(executor.child.pid!)) - cpuAtCommit;
     const counters = await admin.counters();
     const written = others.reduce((sum, id) => sum + (counters.profiles[id]?.entities ?? 0), 0);
     return {
@@ -141,6 +146,7 @@ export async function runNeighbourhood(o: NeighbourhoodOptions): Promise<Neighbo
       finished,
       executorPeakRssMb: Math.max(peakBeforeKill, await peakRssMb(executor.child.pid!)),
       reruns: finished ? written - total : Number.NaN,
+      executorCpuS,
     };
   } finally {
     await consumer.disconnect();

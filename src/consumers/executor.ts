@@ -19,6 +19,7 @@ import type { ItemOutcome, ItemRequested } from '../domain/events.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { groupLiveness } from '../kafka/client.js';
 import type { Serde } from '../kafka/serde.js';
+import { jobIn } from '../kafka/command-headers.js';
 import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
 import { endSpan, startSpan, traceHeaders, traceparentIn, traceparentOf } from '../telemetry/tracing.js';
@@ -170,9 +171,9 @@ export class Executor {
       logger: deps.logger,
       now: () => Date.now(),
     };
-    deps.control.onChange(() => {
+    deps.control.onChange((jobId) => {
       for (const lane of this.lanes.values()) lane.nudge();
-      for (const ledger of this.partitions.values()) ledger.wake();
+      for (const ledger of this.partitions.values()) ledger.wakeFor(jobId);
     });
   }
 
@@ -262,10 +263,11 @@ export class Executor {
       const offset = Number(message.offset);
       const lane = this.laneKeyOf(message.key, partition);
       const firstRead = offset >= ledger.frontier;
-      const intake = ledger.consider(offset, lane, this.lanes.get(lane)?.hasRoom ?? true);
+      const job = jobIn(message.headers);
+      const intake = ledger.consider(offset, lane, this.lanes.get(lane)?.hasRoom ?? true, job);
       const source = { topic: batch.topic, partition, offset };
       if (intake === 'take') await this.accept(message, source, lane);
-      else if (intake === 'leave' && firstRead && !ledger.mayRefill(lane)) await this.wakeForRunningJob(ledger, lane, message);
+      else if (intake === 'leave' && firstRead && !ledger.mayRefill(lane)) await this.wakeForRunningJob(ledger, lane, message, job);
       resolveOffset(message.offset);
       if (ledger.rewindSpent) {
         // The lanes being refilled are full again: back to where the reader was.
@@ -286,10 +288,10 @@ export class Executor {
 
   // A lane left in Kafka because all it had was held by paused jobs waits for a control
   // change. A record of a running job for it (a later job of the same profile) wakes it now.
-  private async wakeForRunningJob(ledger: PartitionLedger, lane: string, message: KafkaMessage): Promise<void> {
-    if (!message.value) return;
-    const command = await this.deps.serde.decode('itemCommands', message.value).catch(() => undefined);
-    if (command && this.deps.control.stateOf(command.jobId) === 'RUNNING') ledger.wake(lane);
+  // The record's header names its job; one written before the header is decoded.
+  private async wakeForRunningJob(ledger: PartitionLedger, lane: string, message: KafkaMessage, job: string | undefined): Promise<void> {
+    const jobId = job ?? (message.value ? (await this.deps.serde.decode('itemCommands', message.value).catch(() => undefined))?.jobId : undefined);
+    if (jobId !== undefined && this.deps.control.stateOf(jobId) === 'RUNNING') ledger.wake(lane);
   }
 
   // Lanes with records left in Kafka that have room again are read again: the partition's
@@ -491,7 +493,11 @@ export class Executor {
     gaveBack: (lane, items, untilControlChange) => {
       const partition = items[0]?.source.partition;
       if (partition === undefined) return;
-      this.partitions.get(partition)?.leave(lane.key, items.map((i) => i.source.offset), untilControlChange);
+      const ledger = this.partitions.get(partition);
+      ledger?.leave(lane.key, items.map((i) => ({ offset: i.source.offset, job: i.command.jobId })), untilControlChange);
+      // Records of a running job it had left for room, behind the held ones, may run now.
+      const leftJobs = ledger?.leftJobs(lane.key);
+      if (untilControlChange && leftJobs && [...leftJobs].some((job) => this.deps.control.stateOf(job) === 'RUNNING')) ledger!.wake(lane.key);
       this.deps.metrics.givenBack.inc(items.length);
       for (const item of items) {
         item.trace.span.setAttribute('sluice.given_back', true);

@@ -16,6 +16,11 @@
 // left offset on), so per-profile order holds: what a lane has in memory always comes
 // before what it left.
 //
+// A lane whose records are all held by paused jobs is read again only once one of the jobs
+// of its left records changes (each record names its job in a header): any other job's
+// change would send the reader back over the whole paused backlog for nothing, and fill
+// the partition with records that are only given back again a second later.
+//
 // Pure bookkeeping: the executor does the reading and seeking.
 import { decodeUnfinished, encodeUnfinished, type UnfinishedAbove } from './commit-metadata.js';
 
@@ -36,8 +41,10 @@ export interface CommitPoint {
 interface LeftLane {
   /** The lane's first record not in memory and not done. */
   from: number;
-  /** Left because all it had was held by paused jobs: read again only after a control change. */
+  /** Left because all it had was held by paused jobs: read again only after a control change of one of `jobs`. */
   untilControlChange: boolean;
+  /** The jobs of its left records (a superset once some were read again); null once a record named none. */
+  jobs: Set<string> | null;
 }
 
 /**
@@ -106,19 +113,24 @@ export class PartitionLedger {
   }
 
   /**
-   * What to do with the record at `offset` of lane `lane`; `laneHasRoom` says whether the
-   * lane may take one more. Offsets must come in order, except after `startRefill`.
+   * What to do with the record at `offset` of lane `lane`, of job `job` (undefined: the
+   * record does not say); `laneHasRoom` says whether the lane may take one more. Offsets
+   * must come in order, except after `startRefill`.
    */
-  consider(offset: number, lane: string, laneHasRoom: boolean): Intake {
+  consider(offset: number, lane: string, laneHasRoom: boolean, job?: string): Intake {
     if (offset < this.base || !this.stillRuns(offset, lane)) return 'skip';
     const hasRoom = laneHasRoom && this.pending.size < this.capacity;
     if (offset < this.frontierOffset) return this.reconsider(offset, lane, hasRoom);
     if (this.refilling) this.endRefill(true);
     this.frontierOffset = offset + 1;
     this.version++;
-    if (this.left.has(lane)) return 'leave';
+    const entry = this.left.get(lane);
+    if (entry) {
+      addJob(entry, job);
+      return 'leave';
+    }
     if (hasRoom) return this.take(offset);
-    this.left.set(lane, { from: offset, untilControlChange: false });
+    this.left.set(lane, { from: offset, untilControlChange: false, jobs: job === undefined ? null : new Set([job]) });
     return 'leave';
   }
 
@@ -146,28 +158,41 @@ export class PartitionLedger {
   }
 
   /**
-   * A lane gives records back (they leave memory and are read again later): `offsets` are
+   * A lane gives records back (they leave memory and are read again later): `records` are
    * its highest ones in memory, so what it left stays a suffix of its records.
    */
-  leave(lane: string, offsets: readonly number[], untilControlChange: boolean): void {
-    if (offsets.length === 0) return;
+  leave(lane: string, records: readonly { offset: number; job: string }[], untilControlChange: boolean): void {
+    if (records.length === 0) return;
     let from = Infinity;
-    for (const offset of offsets) {
+    const earlier = this.left.get(lane);
+    const jobs = earlier ? earlier.jobs : new Set<string>();
+    for (const { offset, job } of records) {
       this.pending.delete(offset);
       from = Math.min(from, offset);
+      jobs?.add(job);
     }
     // Left for a control change, the lane's later records (left before, for room) wait with
     // them: were they read again now, the held records would fill the lane again at once.
-    const earlier = this.left.get(lane);
-    this.left.set(lane, { from: Math.min(from, earlier?.from ?? Infinity), untilControlChange });
+    this.left.set(lane, { from: Math.min(from, earlier?.from ?? Infinity), untilControlChange, jobs });
     // A lane being refilled must not take its records after a gap it just made.
     this.refilling?.delete(lane);
     this.version++;
   }
 
-  /** A control state changed (or a running job's record came for the lane): its records may run now. */
-  wake(lane?: string): void {
-    for (const [key, entry] of this.left) if (lane === undefined || key === lane) entry.untilControlChange = false;
+  /** A running job's record came for the lane: its records may run now. */
+  wake(lane: string): void {
+    const entry = this.left.get(lane);
+    if (entry) entry.untilControlChange = false;
+  }
+
+  /** The job's control state changed: the lanes waiting with its records (or records of unnamed jobs) may run now. */
+  wakeFor(job: string): void {
+    for (const entry of this.left.values()) if (entry.untilControlChange && (entry.jobs === null || entry.jobs.has(job))) entry.untilControlChange = false;
+  }
+
+  /** The jobs of a lane's left records (null: not all known), or undefined when it left none. */
+  leftJobs(lane: string): ReadonlySet<string> | null | undefined {
+    return this.left.get(lane)?.jobs;
   }
 
   /** Whether `lane` has records left that it may take again now. */
@@ -322,6 +347,11 @@ export class PartitionLedger {
     pending.sort((a, b) => a - b);
     return { until, pending, lanes };
   }
+}
+
+function addJob(entry: LeftLane, job: string | undefined): void {
+  if (job === undefined) entry.jobs = null;
+  else entry.jobs?.add(job);
 }
 
 function binaryHas(sorted: readonly number[], value: number): boolean {

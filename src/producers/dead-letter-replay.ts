@@ -17,6 +17,7 @@ import type { ItemResult, JobEvent } from '../domain/events.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import { instantProblem } from '../domain/instants.js';
 import { findUnstorable } from '../domain/storable-text.js';
+import { commandHeaders } from '../kafka/command-headers.js';
 import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import { inKafkaTransaction, transactionalProducer } from '../kafka/transactions.js';
@@ -224,7 +225,7 @@ async function produce(o: ReplayerOptions, producer: Producer, req: ReplayReques
   const superseded = items.filter((i): i is SupersededItem => 'newerItemId' in i);
   const commandTopic = o.topics.itemCommands.name;
   const partitionOf = partitionerFor(o.topics.itemCommands);
-  const messages = commands.map((i) => ({ key: i.command.profileId, partition: partitionOf(i.command.profileId), headers, value: o.serde.encode('itemCommands', i.command) }));
+  const messages = commands.map((i) => ({ key: i.command.profileId, partition: partitionOf(i.command.profileId), headers: commandHeaders(i.command.jobId, headers), value: o.serde.encode('itemCommands', i.command) }));
   await inKafkaTransaction(producer, async (txn) => {
     // The commands first: where they land goes with them, as for a submitted job.
     const landed = messages.length > 0 ? await txn.send({ topic: commandTopic, messages }) : [];

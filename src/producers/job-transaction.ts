@@ -9,10 +9,11 @@ import type { CanaryOption } from '../domain/canary.js';
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type Message, type RecordMetadata } from 'kafkajs';
 import { MAX_PROFILES_COUNTED, type CommandPlacement, type ItemRequested } from '../domain/events.js';
+import { commandHeaders } from '../kafka/command-headers.js';
 import type { Serde } from '../kafka/serde.js';
 import { MAX_SEND_BYTES, sendOffsetsInTransaction, transactionalProducer, withTransaction } from '../kafka/transactions.js';
 import type { Topics } from '../kafka/topics.js';
-import { TRACEPARENT, traceHeaders } from '../telemetry/tracing.js';
+import { traceHeaders } from '../telemetry/tracing.js';
 import type { ValidItem } from './item-validation.js';
 import type { SpooledRecord } from './item-spool.js';
 
@@ -98,7 +99,8 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
   // One transactional id per job: a retry after a crash fences the dead submitter.
   // One headers object shared by every record of the job (counted in each record's size).
   const headers = traceHeaders(job.traceparent);
-  const headerBytes = job.traceparent ? job.traceparent.length + TRACEPARENT.length : 0;
+  const itemHeaders = commandHeaders(job.jobId, headers);
+  const headerBytes = Object.entries(itemHeaders).reduce((sum, [name, value]) => sum + name.length + String(value).length, 0);
   await withTransaction(kafka, { transactionalId: submitTransactionalId(job.jobId), transactionTimeoutMs: options.transactionTimeoutMs }, async (txn) => {
     const now = Date.now();
     await txn.send({
@@ -165,7 +167,7 @@ export async function produceJob(options: JobTransactionOptions, job: JobHeader,
     for await (const records of chunks) {
       for (const record of records) {
         const partition = partitionOf(record.key);
-        batch.push({ key: record.key, value: record.value, headers, partition });
+        batch.push({ key: record.key, value: record.value, headers: itemHeaders, partition });
         batchItems.push({ jobId: job.jobId, index: record.index, replayGeneration: 0 });
         const bytes = (partitionBytes.get(partition) ?? 0) + record.value.length + headerBytes;
         partitionBytes.set(partition, bytes);

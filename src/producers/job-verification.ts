@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
 import type { Pool } from '../db/pool.js';
 import type { ItemRequested } from '../domain/events.js';
+import { commandHeaders } from '../kafka/command-headers.js';
 import type { Serde } from '../kafka/serde.js';
 import type { Topics } from '../kafka/topics.js';
 import { MAX_SEND_BYTES, withTransaction } from '../kafka/transactions.js';
@@ -49,11 +50,12 @@ export function createJobVerifier(o: VerifierOptions): JobVerifier {
     async verify(tenantId, jobId, filter) {
       if (!(await ownsJob(o.pool, tenantId, jobId))) return { type: 'not_found', jobId };
       const now = Date.now();
+      const headers = commandHeaders(jobId, undefined);
       let chunk: Message[] = [];
       let items = 0;
       for await (const item of writtenItems(o.pool, tenantId, jobId, filter)) {
         const command = verifyCommand(tenantId, jobId, item, now);
-        chunk.push({ key: command.profileId, partition: partitionOf(command.profileId), value: o.serde.encode('itemCommands', command) });
+        chunk.push({ key: command.profileId, partition: partitionOf(command.profileId), headers, value: o.serde.encode('itemCommands', command) });
         items++;
         if (chunk.length >= chunkSize) {
           await sendChunk(jobId, chunk);

@@ -4,6 +4,8 @@ import { PartitionLedger } from '../../../src/consumers/partition-ledger.js';
 
 const room = true;
 const full = false;
+/** Records a lane gives back, of job 'A' unless said. */
+const given = (...offsets: number[]) => offsets.map((offset) => ({ offset, job: 'A' }));
 
 describe('PartitionLedger: what is taken and what is committed', () => {
   it('commits up to the lowest offset not finished, whatever order work finishes in', () => {
@@ -93,7 +95,7 @@ describe('PartitionLedger: refilling a lane from Kafka', () => {
   it('a lane that gives records back keeps them a suffix: the refill starts at the first one given back', () => {
     const l = PartitionLedger.fresh(0, 100);
     for (let o = 0; o < 5; o++) l.consider(o, 'slow', room);
-    l.leave('slow', [3, 4], false);
+    l.leave('slow', given(3, 4), false);
     expect(l.inMemory).toBe(3);
     expect(l.consider(5, 'slow', room)).toBe('leave');
     expect(l.committable()).toBe(0);
@@ -112,13 +114,34 @@ describe('PartitionLedger: refilling a lane from Kafka', () => {
     expect(l.startRefill(['a'])).toBe(20);
   });
 
-  it('records held for a control change are read again only after one', () => {
+  it('records held for a control change are read again only after a change of a job among them', () => {
     const l = PartitionLedger.fresh(0, 100);
-    l.consider(0, 'paused', room);
-    l.leave('paused', [0], true);
+    l.consider(0, 'paused', room, 'A');
+    l.consider(1, 'paused', full, 'B'); // left for room, before the lane found all it had held
+    l.leave('paused', given(0), true);
     expect(l.startRefill(['paused'])).toBeUndefined();
-    l.wake();
+    l.wakeFor('C'); // another job's change: the paused backlog is not read again for it
+    expect(l.startRefill(['paused'])).toBeUndefined();
+    expect([...l.leftJobs('paused')!].sort()).toEqual(['A', 'B']);
+    l.wakeFor('B');
     expect(l.startRefill(['paused'])).toBe(0);
+  });
+
+  it('records later read for a held lane add their jobs; one that names none makes any change wake it', () => {
+    const l = PartitionLedger.fresh(0, 100);
+    l.consider(0, 'paused', room, 'A');
+    l.leave('paused', given(0), true);
+    expect(l.consider(1, 'paused', room, 'B')).toBe('leave');
+    l.wakeFor('B');
+    expect(l.startRefill(['paused'])).toBe(0);
+    l.abandonRefill();
+    const old = PartitionLedger.fresh(0, 100);
+    old.consider(0, 'paused', room, 'A');
+    old.leave('paused', given(0), true);
+    old.consider(1, 'paused', room); // a record from before the job header
+    expect(old.leftJobs('paused')).toBeNull();
+    old.wakeFor('C');
+    expect(old.startRefill(['paused'])).toBe(0);
   });
 
   it('a lane that gives records back during its own refill stops taking (no gap in its order)', () => {
@@ -126,7 +149,7 @@ describe('PartitionLedger: refilling a lane from Kafka', () => {
     for (let o = 0; o < 6; o++) l.consider(o, 'x', o < 2 ? room : full);
     expect(l.startRefill(['x'])).toBe(2);
     expect(l.consider(2, 'x', room)).toBe('take');
-    l.leave('x', [1, 2], false);
+    l.leave('x', given(1, 2), false);
     expect(l.rewindSpent).toBe(true);
     expect(l.consider(3, 'x', room)).toBe('skip');
   });
