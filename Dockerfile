@@ -7,13 +7,17 @@
 # Configuration is environment only (see README, "Deploying").
 
 # Build: every dependency (the postinstall step patches kafkajs), the web dashboard
-# (Vite, into ui/dist), then only production's dependencies.
+# (Vite, into ui/dist), the CLI compiled into dist/ (which `sluice` runs while it matches
+# src/: bin/compiled.js), then only production's dependencies.
 FROM node:20-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY patches ./patches
 COPY ui ./ui
-RUN npm ci --no-audit --no-fund && npm run ui:build && npm prune --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY scripts ./scripts
+COPY src ./src
+RUN npm ci --no-audit --no-fund && npm run ui:build && npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
 ENV NODE_ENV=production \
@@ -24,7 +28,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/ui/dist ./ui/dist
-COPY package.json tsconfig.json ./
+COPY --from=build /app/dist ./dist
+COPY package.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY schemas ./schemas

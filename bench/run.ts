@@ -4,12 +4,13 @@ import { concurrencyScenario } from './scenarios/concurrency.js';
 import { fleetScenario } from './scenarios/fleet.js';
 import { noisyNeighbourScenario } from './scenarios/noisy-neighbour.js';
 import { pipelineScenario } from './scenarios/pipeline.js';
+import { queuedMemoryScenario } from './scenarios/queued-memory.js';
 import { ratelimitScenario } from './scenarios/ratelimit.js';
 import { simulatorScenario } from './scenarios/simulator.js';
 import { submitScenario } from './scenarios/submit.js';
 import { throughputScenario } from './scenarios/throughput.js';
 
-const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario, throughputScenario, fleetScenario, noisyNeighbourScenario];
+const SCENARIOS: Scenario[] = [submitScenario, simulatorScenario, ratelimitScenario, concurrencyScenario, pipelineScenario, throughputScenario, fleetScenario, noisyNeighbourScenario, queuedMemoryScenario];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

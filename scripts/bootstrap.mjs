@@ -43,6 +43,10 @@ if (!existsSync(uiBuilt) || readFileSync(uiBuilt, 'utf8') !== uiSourcesHash) {
   writeFileSync(uiBuilt, uiSourcesHash);
 }
 
+// The CLI compiled into dist/, again whenever src/ changed since: \`sluice\` processes run
+// it (and the TypeScript itself while it is stale: bin/compiled.js).
+execSync('node scripts/build.mjs --if-stale', { cwd: root, stdio: 'inherit' });
+
 // `--browser` (npm test): the dashboard's browser tests drive Debian's Chromium. It is
 // installed here when missing and this user may install packages (CI's machine is root);
 // otherwise the tests say how to get one.

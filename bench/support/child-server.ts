@@ -25,11 +25,14 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<voi
   });
 }
 
-/** With BENCH_CPU_PROF_DIR set, every child writes a V8 CPU profile there when it exits (`node --cpu-prof`). */
-const profiling = (): string[] => (process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []);
+/**
+ * Node flags for every child, from BENCH_CHILD_NODE_ARGS (space-separated): for example
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` writes each child's CPU profile when it exits.
+ */
+const childNodeArgs = (): string[] => process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 export async function startChildServer(args: string[], urlPattern = /(http:\/\/127\.0\.0\.1:\d+)/, env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...profiling(), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, [...childNodeArgs(), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
     child.stdout!.on('data', (chunk: Buffer) => {

@@ -4,6 +4,7 @@ import { openProducerRuntime, type ProducerRuntime } from '../app/producer-runti
 import { loadConfig, type Config } from '../config.js';
 import type { AuditLog, AuditOutcome } from '../db/audit-log.js';
 import { createPool, type Pool } from '../db/pool.js';
+import { limitHeapGrowth } from '../lib/heap-growth.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 
 export interface CliContext {
@@ -13,6 +14,7 @@ export interface CliContext {
 
 export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   const config = loadConfig(env);
+  limitHeapGrowth(config.heapGrowthPercent);
   return { config, logger: createLogger({ level: config.logLevel, service: 'cli' }) };
 }
 

@@ -7,7 +7,8 @@ import type { ItemRequested } from '../domain/events.js';
 import { parseFieldValues, type FieldValues } from '../domain/field-values.js';
 import type { OperationCatalogue } from '../domain/operation-catalogue.js';
 import type { Diagnosis } from './outcome-records.js';
-import type { ItemTrace, SourcePosition, WorkItem } from './work-item.js';
+import type { ItemTrace } from './item-trace.js';
+import type { SourcePosition, WorkItem } from './work-item.js';
 
 /** A work item that will not run: what an outcome of a command that cannot run is built from. */
 export function workItemStub(command: ItemRequested, source: SourcePosition, trace: ItemTrace): WorkItem {

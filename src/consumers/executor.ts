@@ -22,7 +22,7 @@ import type { Serde } from '../kafka/serde.js';
 import { jobIn } from '../kafka/command-headers.js';
 import type { Topics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/logger.js';
-import { endSpan, startSpan, traceHeaders, traceparentIn, traceparentOf } from '../telemetry/tracing.js';
+import { endSpan, traceHeaders, traceparentIn } from '../telemetry/tracing.js';
 import { AdaptiveLimiter, type AdaptiveLimiterOptions, type ClientKey } from './adaptive-limiter.js';
 import { ApiBreakers, type BreakerSettings } from './api-breakers.js';
 import type { ExecutorMetrics } from './executor-metrics.js';
@@ -36,7 +36,9 @@ import { PartitionLedger } from './partition-ledger.js';
 import { ProfileLane, type LaneContext, type LaneOutput, type LanePolicy } from './profile-lane.js';
 import { ResultSink } from './result-sink.js';
 import { workItemOf, workItemStub } from './command-items.js';
-import type { ItemTrace, SourcePosition } from './work-item.js';
+import { StringPool } from '../lib/string-pool.js';
+import { ItemTrace } from './item-trace.js';
+import type { SourcePosition } from './work-item.js';
 
 export interface ExecutorSettings {
   groupId: string;
@@ -73,6 +75,9 @@ export interface ExecutorDeps {
 
 /** How often lanes with records left in Kafka are checked for room. */
 const REFILL_CHECK_MS = 100;
+
+/** Distinct shared strings kept (about a megabyte): well above the profiles and jobs one executor has in memory at once. */
+const STRING_POOL_SIZE = 20_000;
 
 export class Executor {
   private readonly consumer: Consumer;
@@ -111,6 +116,8 @@ export class Executor {
   private generation = 0;
   private ready: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** Job ids, tenants, profiles, operations and trace parents: one copy each for every item in memory. */
+  private readonly strings = new StringPool(STRING_POOL_SIZE);
 
   constructor(private readonly deps: ExecutorDeps) {
     const { kafka, settings, metrics } = deps;
@@ -446,7 +453,7 @@ export class Executor {
     let command: ItemRequested;
     try {
       if (!message.value) throw new Error('the record has no value');
-      command = await this.deps.serde.decode('itemCommands', message.value);
+      command = this.shared(await this.deps.serde.decode('itemCommands', message.value));
     } catch (error) {
       this.deps.metrics.items.inc({ outcome: 'poison' });
       this.deps.logger.error({ err: error, ...source }, 'undecodable item command dead-lettered');
@@ -454,7 +461,8 @@ export class Executor {
       this.complete(source, [this.dlqRecord(record.command?.profileId ?? String(message.key ?? ''), record, traceHeaders(traceparentIn(message.headers)))]);
       return;
     }
-    const trace = itemTrace(command, traceparentIn(message.headers));
+    const parent = traceparentIn(message.headers);
+    const trace = new ItemTrace(command, parent === undefined ? undefined : this.strings.intern(parent), Date.now());
     const item = workItemOf(command, source, trace, this.deps.catalogue);
     if ('problem' in item) {
       const stub = workItemStub(command, source, trace);
@@ -474,6 +482,16 @@ export class Executor {
       this.deps.metrics.lanes.set(this.lanes.size);
     }
     lane.push(item);
+  }
+
+  // The strings a command shares with the rest of its job, as the pool's one copy.
+  private shared(command: ItemRequested): ItemRequested {
+    const { strings } = this;
+    command.jobId = strings.intern(command.jobId);
+    command.tenantId = strings.intern(command.tenantId);
+    command.profileId = strings.intern(command.profileId);
+    command.operation = strings.intern(command.operation);
+    return command;
   }
 
   private readonly output: LaneOutput = {
@@ -499,10 +517,7 @@ export class Executor {
       const leftJobs = ledger?.leftJobs(lane.key);
       if (untilControlChange && leftJobs && [...leftJobs].some((job) => this.deps.control.stateOf(job) === 'RUNNING')) ledger!.wake(lane.key);
       this.deps.metrics.givenBack.inc(items.length);
-      for (const item of items) {
-        item.trace.span.setAttribute('sluice.given_back', true);
-        endSpan(item.trace.span);
-      }
+      for (const item of items) item.trace.givenBack();
     },
   };
 
@@ -541,11 +556,4 @@ export class Executor {
     this.highWatermarks.clear();
     this.deps.metrics.lanes.set(0);
   }
-}
-
-/** The item's span, under the trace its command carries; its records carry the span's context. */
-function itemTrace(command: ItemRequested, parent: string | undefined): ItemTrace {
-  // The item id says the rest (job, index); profile and operation are on the attempts' API-call logs.
-  const span = startSpan('sluice.item', parent, { 'sluice.item_id': command.itemId, 'sluice.replay_generation': command.replayGeneration });
-  return { span, headers: traceHeaders(traceparentOf(span)) };
 }

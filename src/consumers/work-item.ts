@@ -1,10 +1,9 @@
 // One item command inside the executor: the decoded command, where it came from, and
 // what has been tried so far. It lives in its profile's lane until it reaches a
 // terminal outcome (or is abandoned on a rebalance and redelivered by Kafka).
-import type { Span } from '@opentelemetry/api';
-import type { IHeaders } from 'kafkajs';
 import type { AttemptRecord, ItemRequested } from '../domain/events.js';
 import type { FieldValues } from '../domain/field-values.js';
+import type { ItemTrace } from './item-trace.js';
 
 export interface SourcePosition {
   topic: string;
@@ -42,9 +41,4 @@ export interface WorkItem {
   notBeforeMs: number;
   /** The item's span here (each attempt an event on it; ended at its last outcome) and the headers its records carry. */
   trace: ItemTrace;
-}
-
-export interface ItemTrace {
-  span: Span;
-  headers: IHeaders | undefined;
 }

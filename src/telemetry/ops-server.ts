@@ -1,10 +1,11 @@
 // A process's operations endpoint, on its own port (the executor and the projector have no
 // HTTP API to share one with): /metrics for Prometheus, /healthz (alive) and /readyz (its
 // services answer and its groups joined; 503 with each check's answer when not). Anything
-// else is 404.
+// else is 404. /metrics carries the process's own series too (resident memory, heap,
+// event-loop lag, garbage collection), what an operator pages on before the process dies.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { readinessOf, type ReadinessCheck } from './readiness.js';
 
 export interface OpsServer {
@@ -14,6 +15,7 @@ export interface OpsServer {
 }
 
 export async function serveOps(registry: Registry, checks: readonly ReadinessCheck[], host: string, port: number): Promise<OpsServer> {
+  collectDefaultMetrics({ register: registry });
   const server: Server = createServer((req, res) => {
     const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.url === '/healthz') return json(200, { ok: true });

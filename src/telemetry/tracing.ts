@@ -56,10 +56,10 @@ export async function flushTracing(): Promise<void> {
   await provider?.forceFlush();
 }
 
-/** A span under the context a traceparent carries (a new trace without one). */
-export function startSpan(name: string, parent: string | undefined, attributes: Attributes): Span {
+/** A span under the context a traceparent carries (a new trace without one), started now or at `startTime` (epoch ms). */
+export function startSpan(name: string, parent: string | undefined, attributes: Attributes, startTime?: number): Span {
   const context = parent ? propagation.extract(ROOT_CONTEXT, { [TRACEPARENT]: parent }) : ROOT_CONTEXT;
-  return trace.getTracer('sluice').startSpan(name, { attributes }, context);
+  return trace.getTracer('sluice').startSpan(name, { attributes, ...(startTime === undefined ? {} : { startTime }) }, context);
 }
 
 /** Ends a span, marked failed if `error` is given. */

@@ -1,12 +1,13 @@
-import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import type { ControlState } from '../../../src/domain/events.js';
 import { planNext } from '../../../src/consumers/batch-planner.js';
+import { ItemTrace } from '../../../src/consumers/item-trace.js';
 import type { WorkItem } from '../../../src/consumers/work-item.js';
 
 function item(index: number, entity: string, opts: { job?: string; batchKey?: string; profile?: string; notBeforeMs?: number } = {}): WorkItem {
+  const command = { jobId: opts.job ?? 'j1', itemId: `i${index}`, index, tenantId: 't', profileId: opts.profile ?? 'p', operation: 'keyword.setBid', payload: '{}', attempt: 0, replayGeneration: 0, requestedAt: 0 };
   return {
-    command: { jobId: opts.job ?? 'j1', itemId: `i${index}`, index, tenantId: 't', profileId: opts.profile ?? 'p', operation: 'keyword.setBid', payload: '{}', attempt: 0, replayGeneration: 0, requestedAt: 0 },
+    command,
     payload: {},
     source: { topic: 't', partition: 0, offset: index },
     batchKey: opts.batchKey ?? 'keywords:update',
@@ -21,7 +22,7 @@ function item(index: number, entity: string, opts: { job?: string; batchKey?: st
     attempts: 0,
     history: [],
     notBeforeMs: opts.notBeforeMs ?? 0,
-    trace: { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), headers: undefined },
+    trace: new ItemTrace(command, undefined, 0),
   };
 }
 const running = (): ControlState => 'RUNNING';
