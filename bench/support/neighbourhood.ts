@@ -136,8 +136,6 @@ export async function runNeighbourhood(o: NeighbourhoodOptions): Promise<Neighbo
         killed = true;
       }
       await new Promise((r) => setTimeout(r, 100));
-      if (process.env.DEBUG_SNAP && othersDone.size > 10_000 && !(globalThis as unknown as { snapped?: boolean }).snapped) { (globalThis as unknown as { snapped?: boolean }).snapped = true; executor.child.kill('SIGUSR2'); }
-      if (process.env.DEBUG_MEM) { const t = await (await fetch(executor.url)).text(); const g = (n: string) => Math.round(Number(new RegExp(`^${n}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(t)?.[1]) / 1048576); console.error(`MEM rss ${g('process_resident_memory_bytes')} heapUsed ${g('nodejs_heap_size_used_bytes')} heapTotal ${g('nodejs_heap_size_total_bytes')} external ${g('nodejs_external_memory_bytes')} done ${othersDone.size}`); }
     }
     const finished = othersDone.size >= total;
     const executorCpuS = o.killMidway ? Number.NaN : (await processCpuSeconds(executor.child.pid!)) - cpuAtCommit;
