@@ -114,6 +114,12 @@ const envSchema = z.object({
   SLUICE_PROFILE_LIMITS: z.string().optional(),
   /** Most items in one API call (Amazon's limit is 1,000; an operation may have a lower one). */
   SLUICE_MAX_BATCH_SIZE: positiveInt.max(1000).default(1000),
+  /**
+   * API calls one executor has in flight at most, across all its lanes; a lane whose
+   * turn has come waits for a place, in order. Without a bound, 10,000 profiles with a
+   * token each fire 10,000 calls at once, each holding its request, timers and buffers.
+   */
+  SLUICE_MAX_CALLS_IN_FLIGHT: positiveInt.default(256),
   /** How long a batch that is not full may wait for more items before it is sent. */
   SLUICE_BATCH_LINGER_MS: z.coerce.number().int().min(0).default(10),
   /** Calls an item may go through for transient failures before it is dead-lettered. */
@@ -270,6 +276,7 @@ export interface ExecutorConfig {
   defaultRate: ProfileRateConfig;
   profileRates: Record<string, Partial<ProfileRateConfig>>;
   maxBatchSize: number;
+  maxCallsInFlight: number;
   lingerMs: number;
   maxAttempts: number;
   retryBaseMs: number;
@@ -351,6 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       defaultRate: { ratePerSecond: e.SLUICE_PROFILE_RATE, burst: e.SLUICE_PROFILE_BURST ?? e.SLUICE_PROFILE_RATE, ceiling: e.SLUICE_PROFILE_RATE_CEILING ?? e.SLUICE_PROFILE_RATE },
       profileRates: parseProfileRates(e.SLUICE_PROFILE_LIMITS),
       maxBatchSize: e.SLUICE_MAX_BATCH_SIZE,
+      maxCallsInFlight: e.SLUICE_MAX_CALLS_IN_FLIGHT,
       lingerMs: e.SLUICE_BATCH_LINGER_MS,
       maxAttempts: e.SLUICE_MAX_ATTEMPTS,
       retryBaseMs: e.SLUICE_RETRY_BASE_MS,

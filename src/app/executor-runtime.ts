@@ -45,6 +45,7 @@ export function executorSettings(config: Config, instanceId: string = randomUUID
     instanceId,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     readAhead: e.readAhead,
+    maxCallsInFlight: e.maxCallsInFlight,
     laneScope: e.laneScope,
     lane: { maxAttempts: e.maxAttempts, backoff: { baseMs: e.retryBaseMs, maxMs: e.retryMaxMs }, lingerMs: e.lingerMs, maxBatchSize: e.maxBatchSize, readAhead: e.laneReadAhead, longWaitMs: e.laneLongWaitMs, readBatches: e.readBatches, maxReadAgeMs: e.maxReadAgeMs },
     limits: { defaults: e.defaultRate, perProfile: e.profileRates },

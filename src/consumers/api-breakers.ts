@@ -5,7 +5,7 @@
 // handles it. An open breaker only makes lanes wait; after its reset timeout one call
 // goes through as a probe, and its outcome closes or reopens the breaker. The breakers
 // never decide what becomes of an item.
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { CallResult } from '../domain/api-client.js';
 import { Permanent, Transient, type CallFailure } from '../domain/errors.js';
@@ -42,10 +42,20 @@ class UnhealthyCall extends Error {
 
 type Call = () => Promise<CallResult>;
 
+/**
+ * Slices of a profile breaker's rolling window. Ten thousand profiles each have one, and
+ * opossum keeps a counts object (and a list of latencies) per slice: three slices keep
+ * the window rolling at a tenth of the memory of its default ten.
+ */
+const PROFILE_WINDOW_BUCKETS = 3;
+
 export class ApiBreakers {
   private readonly api: CircuitBreaker<[Call], CallResult>;
   private readonly profiles = new Map<string, CircuitBreaker<[Call], CallResult>>();
   private readonly lostAccess = new Map<string, CallFailure>();
+  /** Turns every profile breaker's window on one timer, not one (or two) timers each. */
+  private readonly windowTurns = new EventEmitter().setMaxListeners(0);
+  private readonly windowTimer: NodeJS.Timeout;
 
   constructor(
     private readonly settings: { api: BreakerSettings; profile: BreakerSettings },
@@ -54,6 +64,7 @@ export class ApiBreakers {
     // The API breaker wraps the profile breaker's fire: it ignores a profile's lost access
     // and a profile breaker that is open, and counts the rest.
     this.api = this.create('*', settings.api, (error) => !(error instanceof UnhealthyCall) || isProfileAccessFailure(error.result));
+    this.windowTimer = setInterval(() => this.windowTurns.emit('rotate'), Math.floor(settings.profile.rollingWindowMs / PROFILE_WINDOW_BUCKETS)).unref();
   }
 
   // (the breakers hand back the result `call` made: R in, R out)
@@ -114,6 +125,7 @@ export class ApiBreakers {
   }
 
   shutdown(): void {
+    clearInterval(this.windowTimer);
     this.api.shutdown();
     for (const b of this.profiles.values()) b.shutdown();
   }
@@ -121,14 +133,14 @@ export class ApiBreakers {
   private profile(profileId: string): CircuitBreaker<[Call], CallResult> {
     let breaker = this.profiles.get(profileId);
     if (!breaker) {
-      breaker = this.create(profileId, this.settings.profile, (error) => !(error instanceof UnhealthyCall));
+      breaker = this.create(profileId, this.settings.profile, (error) => !(error instanceof UnhealthyCall), { rollingCountBuckets: PROFILE_WINDOW_BUCKETS, rotateBucketController: this.windowTurns });
       breaker.on('halfOpen', () => this.lostAccess.delete(profileId));
       this.profiles.set(profileId, breaker);
     }
     return breaker;
   }
 
-  private create(scope: string, s: BreakerSettings, ignored: (error: unknown) => boolean): CircuitBreaker<[Call], CallResult> {
+  private create(scope: string, s: BreakerSettings, ignored: (error: unknown) => boolean, window: CircuitBreaker.Options = {}): CircuitBreaker<[Call], CallResult> {
     const breaker = new CircuitBreaker<[Call], CallResult>(
       async (call: Call) => {
         const result = await call();
@@ -142,6 +154,10 @@ export class ApiBreakers {
         resetTimeout: s.resetTimeoutMs,
         rollingCountTimeout: s.rollingWindowMs,
         errorFilter: ignored,
+        // No percentiles and no snapshot events: nothing reads them (latency is our own histogram).
+        rollingPercentilesEnabled: false,
+        enableSnapshots: false,
+        ...window,
       },
     );
     const report = () => this.onStateChange(scope, stateOf(breaker));

@@ -29,6 +29,10 @@ export class ExecutorMetrics {
   readonly profilesRemembered = new Gauge({ name: 'sluice_executor_profiles_remembered', help: 'Released profiles whose learned rate is kept (a few numbers each)', registers: [this.registry], collect: () => this.refreshProfiles() });
   readonly breakersTracked = new Gauge({ name: 'sluice_executor_breakers_tracked', help: 'Profile circuit breakers held now (with their timers)', registers: [this.registry], collect: () => this.refreshProfiles() });
   readonly controlJobs = new Gauge({ name: 'sluice_executor_control_jobs', help: 'Jobs whose control state the executor holds (a finished job\'s leaves with its tombstone)', registers: [this.registry], collect: () => this.refreshProfiles() });
+  readonly callsInFlight = new Gauge({ name: 'sluice_executor_calls_in_flight', help: 'API calls under way now (bounded by SLUICE_MAX_CALLS_IN_FLIGHT)', registers: [this.registry], collect: () => this.refreshCalls() });
+  readonly callsWaiting = new Gauge({ name: 'sluice_executor_calls_waiting', help: 'Lanes whose turn has come, waiting for a place among the calls in flight', registers: [this.registry], collect: () => this.refreshCalls() });
+  /** Read when the metrics are scraped: the calls in flight and the lanes waiting for a place. */
+  callSource: () => { inFlight: number; waiting: number } = () => ({ inFlight: 0, waiting: 0 });
   /** Read when the metrics are scraped: how many profiles' and jobs' state is held. */
   profileSource: () => { tracked: number; remembered: number; breakers: number; controlJobs: number } = () => ({ tracked: 0, remembered: 0, breakers: 0, controlJobs: 0 });
   /** Read when the metrics are scraped: each owned partition's lag, records in work and lanes left in Kafka now. */
@@ -44,6 +48,12 @@ export class ExecutorMetrics {
       this.inWork.set({ partition: String(partition) }, inWork);
       this.leftLanes.set({ partition: String(partition) }, leftLanes);
     }
+  }
+
+  private refreshCalls(): void {
+    const { inFlight, waiting } = this.callSource();
+    this.callsInFlight.set(inFlight);
+    this.callsWaiting.set(waiting);
   }
 
   private refreshProfiles(): void {

@@ -36,6 +36,7 @@ import { PartitionLedger } from './partition-ledger.js';
 import { ProfileLane, type LaneContext, type LaneOutput, type LanePolicy } from './profile-lane.js';
 import { ResultSink } from './result-sink.js';
 import { workItemOf, workItemStub } from './command-items.js';
+import { Semaphore } from '../lib/semaphore.js';
 import { StringPool } from '../lib/string-pool.js';
 import { ItemTrace } from './item-trace.js';
 import type { SourcePosition } from './work-item.js';
@@ -47,6 +48,8 @@ export interface ExecutorSettings {
   sessionTimeoutMs: number;
   /** Records of one partition in memory at most (across its lanes; each lane has its own bound, `lane.readAhead`). */
   readAhead: number;
+  /** API calls in flight at most, across every lane. */
+  maxCallsInFlight: number;
   laneScope: 'profile' | 'partition';
   lane: LanePolicy;
   limits: AdaptiveLimiterOptions;
@@ -165,8 +168,11 @@ export class Executor {
       metrics,
       logger: deps.logger,
     });
+    const callSlots = new Semaphore(settings.maxCallsInFlight);
+    metrics.callSource = () => ({ inFlight: callSlots.inUse, waiting: callSlots.waiting });
     this.laneContext = {
       api: deps.api,
+      callSlots,
       limiter: this.limiter,
       breakers: this.breakers,
       stateOf: (jobId, whenUnknown) => deps.control.stateOf(jobId, whenUnknown),

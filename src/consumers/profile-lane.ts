@@ -2,8 +2,8 @@
 // profile's order holds (a retry happens in place, before anything later of the lane).
 // Many lanes run at once, so a throttled, slow or failing profile holds up only itself.
 // Each turn the lane plans a batch (batch-planner), waits for any backoff, for an open
-// breaker, for the rate limiter's token and, for a batch not yet full, a short linger;
-// then makes the call and settles every item from the answer, by index. An item that
+// breaker, for the rate limiter's token, for a place among the executor's calls in flight
+// and, for a batch not yet full, a short linger; then makes the call and settles every item from the answer, by index. An item that
 // reads its entity first (its before-image, its expect, or a verification) has that read
 // as a call of its own, on the same limiter and breaker, batched like writes; what the
 // read found decides whether the write still follows.
@@ -11,6 +11,7 @@ import type { ApiClient, BatchRequest, CallResult, ItemOutcome as ApiItemOutcome
 import { Permanent, Throttled, Transient, type CallFailure } from '../domain/errors.js';
 import { BREAKER_OPEN, type ItemOutcome } from '../domain/events.js';
 import { holdsValues, type FieldValues } from '../domain/field-values.js';
+import type { Semaphore } from '../lib/semaphore.js';
 import { Signal } from '../lib/signal.js';
 import type { AdaptiveLimiter, ClientKey } from './adaptive-limiter.js';
 import { isProfileAccessFailure, type ApiBreakers } from './api-breakers.js';
@@ -54,6 +55,8 @@ export interface LaneOutput {
 
 export interface LaneContext {
   api: ApiClient;
+  /** Places among the executor's API calls in flight: a lane holds one for each call. */
+  callSlots: Semaphore;
   limiter: AdaptiveLimiter;
   breakers: ApiBreakers;
   stateOf: StateOf;
@@ -197,26 +200,33 @@ export class ProfileLane {
     if (ctx.breakers.blocked(profileId)) this.giveBack(batch.length, false);
     await this.whenBreakersAllow(profileId);
     if (this.stopping) return;
-    // A lapsed lease: a rebalance is under way or this executor was frozen past its
-    // session; either way another may own the partition now. The next turn looks again.
-    if (!ctx.mayCall()) {
-      ctx.metrics.callsHeld.inc();
-      return void (await this.wake.wait(LEASE_RECHECK_MS));
-    }
     // (a batch is one tenant's: its batch key carries the tenant)
     const client = ctx.clientOf(head.command.tenantId);
     const waitMs = ctx.limiter.reserve(profileId, ctx.now(), client);
     if (waitMs >= ctx.policy.longWaitMs) this.giveBack(batch.length, false);
     if (waitMs > 0) return void (await this.wake.wait(waitMs));
-    this.wanted = ctx.policy.readAhead;
-    this.lingerUntilMs = undefined;
-    // The head decides: its read first (of as many write batches as a read may cover), or
-    // the write of everything already read.
-    const reading = this.awaitsRead(head, now);
-    this.inCall = reading ? this.readBatch(now) : batch.filter((item) => !this.awaitsRead(item, now));
-    if (reading) await this.read(profileId, this.inCall);
-    else await this.call(profileId, this.inCall);
-    this.inCall = undefined;
+    const release = await ctx.callSlots.acquire(this.abort.signal).catch(() => undefined);
+    if (!release) return; // stopping
+    // A lapsed lease: a rebalance is under way or this executor was frozen past its
+    // session; either way another may own the partition now. The next turn looks again.
+    if (!ctx.mayCall()) {
+      release();
+      ctx.metrics.callsHeld.inc();
+      return void (await this.wake.wait(LEASE_RECHECK_MS));
+    }
+    try {
+      this.wanted = ctx.policy.readAhead;
+      this.lingerUntilMs = undefined;
+      // The head decides: its read first (of as many write batches as a read may cover), or
+      // the write of everything already read.
+      const reading = this.awaitsRead(head, now);
+      this.inCall = reading ? this.readBatch(now) : batch.filter((item) => !this.awaitsRead(item, now));
+      if (reading) await this.read(profileId, this.inCall);
+      else await this.call(profileId, this.inCall);
+      this.inCall = undefined;
+    } finally {
+      release();
+    }
     ctx.metrics.profileRate.set({ profile: profileId }, ctx.limiter.rate(profileId, client) ?? 0);
   }
 

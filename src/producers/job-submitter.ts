@@ -48,8 +48,11 @@ export type SubmitResult =
   | { type: 'accepted'; jobId: string; itemCount: number; profileCount: number; traceId: string | null }
   | { type: 'duplicate'; jobId: string; itemCount: number }
   | { type: 'rejected'; errors: ItemError[]; errorCount: number }
-  /** The key is in use: by a submission still under way, or for different content. */
-  | { type: 'conflict'; jobId: string; reason: string };
+  /** The key is in use: for different content, by a submission still under way, or by another submitter that took its job over. */
+  | { type: 'conflict'; jobId: string; conflict: IdempotencyConflict; reason: string };
+
+/** Why an Idempotency-Key cannot be used for this submission. */
+export type IdempotencyConflict = 'different_job' | 'under_way' | 'taken_over';
 
 export interface JobSubmitterOptions {
   kafka: Kafka;
@@ -161,15 +164,15 @@ export function createJobSubmitter(options: JobSubmitterOptions): JobSubmitter {
         let attemptId = reservation.type === 'reserved' ? reservation.attemptId : '';
         if (reservation.type === 'exists') {
           const existing = reservation.job;
-          if (existing.requestHash !== requestHash) return { type: 'conflict', jobId: existing.jobId, reason: 'this Idempotency-Key was used for a different job' };
+          if (existing.requestHash !== requestHash) return { type: 'conflict', jobId: existing.jobId, conflict: 'different_job', reason: 'this Idempotency-Key was used for a different job' };
           if (existing.submission === 'committed') return { type: 'duplicate', jobId: existing.jobId, itemCount: existing.itemCount };
-          if (Date.now() - existing.createdAt.getTime() < staleAfterMs) return { type: 'conflict', jobId: existing.jobId, reason: 'a submission with this Idempotency-Key is still under way' };
+          if (Date.now() - existing.createdAt.getTime() < staleAfterMs) return { type: 'conflict', jobId: existing.jobId, conflict: 'under_way', reason: 'a submission with this Idempotency-Key is still under way' };
           if (await jobCommitted(options.admin, options.topics, existing.jobId)) {
             await recordCommit(existing.jobId);
             return { type: 'duplicate', jobId: existing.jobId, itemCount: existing.itemCount };
           }
           const takeover = await jobs.takeOver(existing.jobId, staleAfterMs);
-          if (!takeover) return { type: 'conflict', jobId: existing.jobId, reason: 'another submitter took this job over' };
+          if (!takeover) return { type: 'conflict', jobId: existing.jobId, conflict: 'taken_over', reason: 'another submitter took this job over' };
           attemptId = takeover.attemptId;
           logger.warn({ jobId: existing.jobId, tenantId: request.tenantId }, 'resubmitting a job whose submitter died before committing');
           jobId = existing.jobId;

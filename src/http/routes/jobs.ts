@@ -203,7 +203,8 @@ function answer(reply: FastifyReply, result: SubmitResult) {
         errors: result.errors,
       });
     case 'conflict':
-      return reply.code(result.reason.includes('different') ? 422 : 409).send({ error: 'idempotency_conflict', message: result.reason, jobId: result.jobId });
+      // The key reused for other content cannot succeed as sent (422); the others may once the submission under way settles (409).
+      return reply.code(result.conflict === 'different_job' ? 422 : 409).send({ error: 'idempotency_conflict', message: result.reason, jobId: result.jobId });
   }
 }
 
