@@ -74,9 +74,10 @@ it('other jobs submitted one after another do not send the reader back over a pa
   await churn;
   const givenBackDuring = (await givenBack()) - givenBackBefore;
   console.log(`skew-control-churn: ordinary profiles alone ${alone} ms, beside the paused backlog with ${churned} jobs submitted meanwhile ${beside} ms; paused records taken and given back again meanwhile ${givenBackDuring}`);
-  expect(churned).toBeGreaterThan(3);
+  expect(churned).toBeGreaterThan(0); // (a loaded machine submits only a few while the ordinary job runs)
   expect(beside - alone).toBeLessThan(1_500);
-  // The paused job's records were not taken into memory again for changes of other jobs.
-  expect(givenBackDuring).toBeLessThan(1_000);
+  // The paused job's records were not taken into memory again for changes of other jobs
+  // (before, each change took a partition's worth, 1,000, and gave them back).
+  expect(givenBackDuring).toBeLessThan(100);
   expect(p.outcomes.terminalByItem(paused).size).toBe(pausedRun);
 }, 240_000);
