@@ -1,26 +1,18 @@
-// Circuit breakers (opossum): one per profile and one for the API as a whole. A call
-// counts against them when it says something about the API's or the profile's health:
-// transient failures (5xx, timeouts, connection errors) count against both, a profile's
-// lost access (401/403) only against that profile. Throttling never counts: the limiter
-// handles it. An open breaker only makes lanes wait; after its reset timeout one call
-// goes through as a probe, and its outcome closes or reopens the breaker. The breakers
-// never decide what becomes of an item.
-import { EventEmitter, once } from 'node:events';
+// Circuit breakers: one per profile and one for the API as a whole. A call counts
+// against them when it says something about the API's or the profile's health: transient
+// failures (5xx, timeouts, connection errors) count against both, a profile's lost access
+// (401/403) only against that profile. Throttling never counts: the limiter handles it.
+// An open breaker only makes lanes wait; after its reset timeout one call goes through as
+// a probe, and its outcome closes or reopens the breaker. The breakers never decide what
+// becomes of an item. The API's breaker is opossum's; a profile's is our own compact one
+// (profile-breaker.ts), since ten thousand of opossum's would weigh 47 MB.
+import { once } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { CallResult } from '../domain/api-client.js';
 import { Permanent, Transient, type CallFailure } from '../domain/errors.js';
+import { ProfileBreaker, type Admission, type BreakerSettings, type BreakerState, type ProfileBreakerPolicy } from './profile-breaker.js';
 
-export interface BreakerSettings {
-  /** Calls in the rolling window before the breaker may open. */
-  volumeThreshold: number;
-  /** Share of failed calls (percent) above which it opens. */
-  errorThresholdPercentage: number;
-  /** How long it stays open before a probe. */
-  resetTimeoutMs: number;
-  rollingWindowMs: number;
-}
-
-export type BreakerState = 'closed' | 'open' | 'halfOpen';
+export type { BreakerSettings, BreakerState } from './profile-breaker.js';
 
 export type GuardedCall<R extends CallResult = CallResult> =
   | { type: 'called'; result: R; /** The call was a half-open breaker's probe. */ probe: boolean }
@@ -40,42 +32,84 @@ class UnhealthyCall extends Error {
   }
 }
 
+/** The profile's breaker refused the call (it is open, or half-open with its probe out). */
+class ProfileOpen extends Error {
+  constructor() {
+    super('profile breaker open');
+  }
+}
+
 type Call = () => Promise<CallResult>;
 
-/**
- * Slices of a profile breaker's rolling window. Ten thousand profiles each have one, and
- * opossum keeps a counts object (and a list of latencies) per slice: three slices keep
- * the window rolling at a tenth of the memory of its default ten.
- */
-const PROFILE_WINDOW_BUCKETS = 3;
+/** What the breakers count against a profile (and, but for lost access, the API). */
+function isUnhealthy(result: CallResult): boolean {
+  return result.type === 'failed' && (result.error instanceof Transient || isProfileAccessFailure(result));
+}
 
 export class ApiBreakers {
   private readonly api: CircuitBreaker<[Call], CallResult>;
-  private readonly profiles = new Map<string, CircuitBreaker<[Call], CallResult>>();
+  private readonly profiles = new Map<string, ProfileBreaker>();
   private readonly lostAccess = new Map<string, CallFailure>();
-  /** Turns every profile breaker's window on one timer, not one (or two) timers each. */
-  private readonly windowTurns = new EventEmitter().setMaxListeners(0);
-  private readonly windowTimer: NodeJS.Timeout;
+  private readonly profilePolicy: ProfileBreakerPolicy;
 
   constructor(
-    private readonly settings: { api: BreakerSettings; profile: BreakerSettings },
-    private readonly onStateChange: (scope: string, state: BreakerState) => void = () => undefined,
+    settings: { api: BreakerSettings; profile: BreakerSettings },
+    onStateChange: (scope: string, state: BreakerState) => void = () => undefined,
   ) {
-    // The API breaker wraps the profile breaker's fire: it ignores a profile's lost access
-    // and a profile breaker that is open, and counts the rest.
-    this.api = this.create('*', settings.api, (error) => !(error instanceof UnhealthyCall) || isProfileAccessFailure(error.result));
-    this.windowTimer = setInterval(() => this.windowTurns.emit('rotate'), Math.floor(settings.profile.rollingWindowMs / PROFILE_WINDOW_BUCKETS)).unref();
+    this.api = new CircuitBreaker<[Call], CallResult>((call: Call) => call(), {
+      timeout: false, // the HTTP client has its own timeouts
+      volumeThreshold: settings.api.volumeThreshold,
+      errorThresholdPercentage: settings.api.errorThresholdPercentage,
+      resetTimeout: settings.api.resetTimeoutMs,
+      rollingCountTimeout: settings.api.rollingWindowMs,
+      // The API breaker wraps the profile's: it ignores a profile's lost access and a
+      // profile breaker that refused, and counts the rest.
+      errorFilter: (error: unknown) => !(error instanceof UnhealthyCall) || isProfileAccessFailure(error.result),
+      // No percentiles and no snapshot events: nothing reads them (latency is our own histogram).
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+    });
+    const report = () => onStateChange('*', this.apiState());
+    this.api.on('open', report);
+    this.api.on('halfOpen', report);
+    this.api.on('close', report);
+    this.profilePolicy = {
+      settings: settings.profile,
+      onChange: (profileId, state) => {
+        // A probe is due: it finds out whether the profile's access is back.
+        if (state === 'halfOpen') this.lostAccess.delete(profileId);
+        onStateChange(profileId, state);
+      },
+    };
   }
 
   // (the breakers hand back the result `call` made: R in, R out)
   async run<R extends CallResult>(profileId: string, call: () => Promise<R>): Promise<GuardedCall<R>> {
     const profile = this.profile(profileId);
-    const probe = this.api.halfOpen || profile.halfOpen;
+    const apiProbe = this.api.halfOpen;
+    // (set inside the API breaker's call, read after it)
+    let admission = false as Admission;
     try {
-      return { type: 'called', result: (await this.api.fire(() => profile.fire(call))) as R, probe };
+      const result = await this.api.fire(async () => {
+        admission = profile.admit();
+        if (!admission) throw new ProfileOpen();
+        let outcome: CallResult;
+        try {
+          outcome = await call();
+        } catch (error) {
+          // Not the API's answer (a bug of ours): it says nothing about the profile's health.
+          profile.settle(true, admission);
+          throw error;
+        }
+        profile.settle(!isUnhealthy(outcome), admission);
+        if (isUnhealthy(outcome)) throw new UnhealthyCall(outcome);
+        return outcome;
+      });
+      return { type: 'called', result: result as R, probe: apiProbe || admission === 'probe' };
     } catch (error) {
-      if (error instanceof UnhealthyCall) return { type: 'called', result: error.result as R, probe };
-      if (isOpenBreaker(error)) return { type: 'open', scope: this.api.opened && !this.api.halfOpen ? 'api' : 'profile' };
+      if (error instanceof UnhealthyCall) return { type: 'called', result: error.result as R, probe: apiProbe || admission === 'probe' };
+      if (error instanceof ProfileOpen) return { type: 'open', scope: 'profile' };
+      if (isOpenBreaker(error)) return { type: 'open', scope: 'api' };
       throw error;
     }
   }
@@ -91,18 +125,17 @@ export class ApiBreakers {
 
   /** Whether the API's or the profile's breaker is open (a call now would be refused). */
   blocked(profileId: string): boolean {
-    return [this.api, this.profile(profileId)].some((breaker) => breaker.opened && !breaker.halfOpen);
+    return this.apiState() === 'open' || this.state(profileId) === 'open';
   }
 
   /** Resolves once neither the API's nor the profile's breaker is open. */
   async callable(profileId: string, signal?: AbortSignal): Promise<void> {
-    for (const breaker of [this.api, this.profile(profileId)]) {
-      if (breaker.opened && !breaker.halfOpen) await once(breaker, 'halfOpen', { signal });
-    }
+    if (this.apiState() === 'open') await once(this.api, 'halfOpen', { signal });
+    await this.profiles.get(profileId)?.whenCallable(signal);
   }
 
   state(profileId: string): BreakerState {
-    return stateOf(this.profile(profileId));
+    return this.profiles.get(profileId)?.state ?? 'closed';
   }
 
   /** Profiles with a breaker now. */
@@ -111,66 +144,37 @@ export class ApiBreakers {
   }
 
   /**
-   * Drops an idle profile's breaker (and its timers) if it is closed: a closed breaker
+   * Drops an idle profile's breaker (and its timer) if it is closed: a closed breaker
    * with its counts forgotten is what a new one is. An open or half-open one stays: what
    * it knows (the profile is failing, or has lost its access) must not be forgotten.
    */
   release(profileId: string): boolean {
     const breaker = this.profiles.get(profileId);
     if (!breaker) return true;
-    if (breaker.opened || breaker.halfOpen || this.lostAccess.has(profileId)) return false;
+    if (breaker.state !== 'closed' || this.lostAccess.has(profileId)) return false;
     breaker.shutdown();
     this.profiles.delete(profileId);
     return true;
   }
 
   shutdown(): void {
-    clearInterval(this.windowTimer);
     this.api.shutdown();
-    for (const b of this.profiles.values()) b.shutdown();
+    for (const breaker of this.profiles.values()) breaker.shutdown();
   }
 
-  private profile(profileId: string): CircuitBreaker<[Call], CallResult> {
+  private profile(profileId: string): ProfileBreaker {
     let breaker = this.profiles.get(profileId);
     if (!breaker) {
-      breaker = this.create(profileId, this.settings.profile, (error) => !(error instanceof UnhealthyCall), { rollingCountBuckets: PROFILE_WINDOW_BUCKETS, rotateBucketController: this.windowTurns });
-      breaker.on('halfOpen', () => this.lostAccess.delete(profileId));
+      breaker = new ProfileBreaker(profileId, this.profilePolicy);
       this.profiles.set(profileId, breaker);
     }
     return breaker;
   }
 
-  private create(scope: string, s: BreakerSettings, ignored: (error: unknown) => boolean, window: CircuitBreaker.Options = {}): CircuitBreaker<[Call], CallResult> {
-    const breaker = new CircuitBreaker<[Call], CallResult>(
-      async (call: Call) => {
-        const result = await call();
-        if (result.type === 'failed' && (result.error instanceof Transient || isProfileAccessFailure(result))) throw new UnhealthyCall(result);
-        return result;
-      },
-      {
-        timeout: false, // the HTTP client has its own timeouts
-        volumeThreshold: s.volumeThreshold,
-        errorThresholdPercentage: s.errorThresholdPercentage,
-        resetTimeout: s.resetTimeoutMs,
-        rollingCountTimeout: s.rollingWindowMs,
-        errorFilter: ignored,
-        // No percentiles and no snapshot events: nothing reads them (latency is our own histogram).
-        rollingPercentilesEnabled: false,
-        enableSnapshots: false,
-        ...window,
-      },
-    );
-    const report = () => this.onStateChange(scope, stateOf(breaker));
-    breaker.on('open', report);
-    breaker.on('halfOpen', report);
-    breaker.on('close', report);
-    return breaker;
+  private apiState(): BreakerState {
+    if (this.api.halfOpen) return 'halfOpen';
+    return this.api.opened ? 'open' : 'closed';
   }
-}
-
-function stateOf(breaker: CircuitBreaker): BreakerState {
-  if (breaker.halfOpen) return 'halfOpen';
-  return breaker.opened ? 'open' : 'closed';
 }
 
 function isOpenBreaker(error: unknown): boolean {
